@@ -1,0 +1,152 @@
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import {
+  chooseEncoding,
+  type DiscoverPage,
+  type PrepareResult,
+  type Source,
+  type Target,
+} from '../core/connector';
+import { ErrorCode, MigrationError } from '../core/errors';
+import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, VerifyResult } from '../core/task';
+import { openSource, openTarget } from '../connectors/registry';
+import type { ConnectionResolver } from '../worker/connections';
+import { classified } from './errors';
+
+/** How often a copy heartbeats while a single chunk is still in flight. */
+const heartbeatEveryMs = 5_000;
+
+/** Opens each connection once per worker process and shares its pool between activities. */
+export class ConnectorCache {
+  private readonly sources = new Map<string, Source>();
+  private readonly targets = new Map<string, Target>();
+
+  constructor(private readonly connections: ConnectionResolver) {}
+
+  /** The source for a connection name. */
+  source(name: string): Source {
+    let source = this.sources.get(name);
+    if (!source) {
+      source = openSource(this.connections.resolve(name));
+      this.sources.set(name, source);
+    }
+    return source;
+  }
+
+  /** The target for a connection name. */
+  target(name: string): Target {
+    let target = this.targets.get(name);
+    if (!target) {
+      target = openTarget(this.connections.resolve(name));
+      this.targets.set(name, target);
+    }
+    return target;
+  }
+
+  /** Closes every pool. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.sources.values(), ...this.targets.values()].map((c) => c.close()));
+    this.sources.clear();
+    this.targets.clear();
+  }
+}
+
+/** The activities, bound to the worker's connections. Each is a thin adapter over connectors. */
+export function createActivities(cache: ConnectorCache) {
+  return {
+    /** Lists one page of the selected source tables with columns, keys and estimates. */
+    discoverSource: classified(async (request: DiscoverRequest): Promise<DiscoverPage> => {
+      const source = cache.source(request.connection);
+      const page = await source.discover(request.selection, request.after, request.pageSize);
+      const missing = request.selection.tables?.filter((t) => !page.tables.some((m) => m.ref.name === t));
+      if (missing?.length && page.nextAfter === null && request.after === null) {
+        throw new MigrationError(
+          ErrorCode.TableNotFound,
+          `table(s) not found in ${request.selection.schema}: ${missing.join(', ')}`,
+          { connection: request.connection, table: missing[0] },
+        );
+      }
+      return page;
+    }),
+
+    /** Creates or resets the target table and its checkpoint; idempotent, resumes keep their rows. */
+    prepareTarget: classified(async (task: MigrationTask): Promise<PrepareResult> => {
+      return cache.target(task.target.connection).prepare({
+        taskId: task.taskId,
+        table: task.table,
+        targetRef: task.targetRef,
+        writeMode: task.writeMode,
+        createMode: task.createMode,
+      });
+    }),
+
+    /** Copies the table chunk after chunk from the checkpoint the target holds; one long, heartbeating activity. */
+    copyTable: classified(async (task: MigrationTask): Promise<CopyResult> => {
+      const started = Date.now();
+      const ctx = Context.current();
+      const source = cache.source(task.source.connection);
+      const target = cache.target(task.target.connection);
+      const encoding = chooseEncoding(source, target);
+      let checkpoint = await target.readCheckpoint(task.taskId, task.targetRef);
+      if (!checkpoint)
+        throw new MigrationError(
+          ErrorCode.Internal,
+          `no checkpoint for ${task.taskId}: prepareTarget must run first`,
+        );
+      const resumedAtChunk = checkpoint.chunks;
+      const progress = (): CopyProgress => ({
+        cursor: checkpoint?.cursor ?? null,
+        rows: checkpoint?.rowsWritten ?? 0,
+        bytes: 0,
+        chunks: checkpoint?.chunks ?? 0,
+      });
+      ctx.heartbeat(progress());
+      // A chunk can take longer than the heartbeat timeout; keep saying we are alive while it runs.
+      const ticker = setInterval(() => ctx.heartbeat(progress()), heartbeatEveryMs);
+      try {
+        for (;;) {
+          // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
+          if (ctx.cancellationSignal.aborted)
+            throw new CancelledFailure('copy cancelled at a chunk boundary');
+          const range = await source.nextChunk(task.table, checkpoint.cursor, task.chunkRows);
+          if (!range) break;
+          const chunk = await source.read(task.table, range, encoding);
+          checkpoint = await target.writeChunk({
+            taskId: task.taskId,
+            table: task.table,
+            targetRef: task.targetRef,
+            range,
+            previous: checkpoint,
+            chunk,
+          });
+          ctx.heartbeat(progress());
+        }
+      } finally {
+        clearInterval(ticker);
+      }
+      await target.finish(task.taskId, task.table, task.targetRef);
+      return {
+        rowsRead: checkpoint.rowsRead,
+        rowsWritten: checkpoint.rowsWritten,
+        chunks: checkpoint.chunks,
+        resumedAtChunk,
+        baselineRows: checkpoint.baselineRows,
+        encoding,
+        durationMs: Date.now() - started,
+      };
+    }),
+
+    /** Counts both sides. */
+    verifyTable: classified(async (task: MigrationTask): Promise<VerifyResult> => {
+      const started = Date.now();
+      const [sourceCount, targetCount] = await Promise.all([
+        cache.source(task.source.connection).count(task.table),
+        cache.target(task.target.connection).count(task.targetRef),
+      ]);
+      return { sourceCount, targetCount, durationMs: Date.now() - started };
+    }),
+  };
+}
+
+/** The activity functions, as workflows see their types. */
+export type Activities = ReturnType<typeof createActivities>;

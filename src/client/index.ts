@@ -1,0 +1,7 @@
+/** The typed client library: start, watch and control migration jobs from another service. */
+export { MigrationClient, type StartedJob, type JobStatusInfo } from './migration-client';
+export { temporalSettings, type TemporalSettings } from './config';
+export { JobSpec, parseJobSpec, type JobSpecInput } from '../spec/job-spec';
+export type { JobReport, TaskResult } from '../core/task';
+export type { JobProgress } from '../workflows/definitions';
+export { ErrorCode, MigrationError } from '../core/errors';

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { MigrationError, ErrorCode } from '../core/errors';
+import type { JobReport } from '../core/task';
+import { formatSpecIssues, parseJobSpec, type JobSpecInput } from '../spec/job-spec';
+import {
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  searchAttributes,
+  type JobProgress,
+} from '../workflows/definitions';
+import { temporalSettings, workflowUrl, type TemporalSettings } from './config';
+
+/** A started job: its id, and where to watch it. */
+export interface StartedJob {
+  jobId: string;
+  runId: string;
+  url: string;
+}
+
+/** What `status` tells about a job without waiting for it. */
+export interface JobStatusInfo {
+  jobId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, … */
+  execution: string;
+  progress?: JobProgress;
+  report?: JobReport;
+  url: string;
+}
+
+/**
+ * Starts and controls migration jobs from any Node service.
+ * The spec names connections only; the workers resolve them to credentials.
+ */
+export class MigrationClient {
+  private constructor(
+    private readonly client: Client,
+    private readonly connection: Connection,
+    readonly settings: TemporalSettings,
+  ) {}
+
+  /** Connects to Temporal with settings from the arguments, else `MMS_TEMPORAL_*`, else local defaults. */
+  static async connect(settings: Partial<TemporalSettings> = {}): Promise<MigrationClient> {
+    const resolved = { ...temporalSettings(), ...settings };
+    const connection = await Connection.connect({ address: resolved.address });
+    return new MigrationClient(
+      new Client({ connection, namespace: resolved.namespace }),
+      connection,
+      resolved,
+    );
+  }
+
+  /** Validates a spec and starts its job; throws BAD_SPEC with every issue and its path. */
+  async start(input: JobSpecInput): Promise<StartedJob> {
+    const parsed = parseJobSpec(input);
+    if (!parsed.ok) throw new MigrationError(ErrorCode.BadSpec, formatSpecIssues(parsed.issues));
+    const spec = parsed.spec;
+    const jobId = spec.jobId ?? `mms-${spec.source.connection}-${randomUUID().slice(0, 8)}`;
+    try {
+      const handle = await this.client.workflow.start('migrationJob', {
+        workflowId: jobId,
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        typedSearchAttributes: [
+          { key: searchAttributes.jobId, value: jobId },
+          { key: searchAttributes.source, value: spec.source.connection },
+          { key: searchAttributes.target, value: spec.target.connection },
+          { key: searchAttributes.kind, value: spec.kind },
+        ],
+        staticSummary: `${spec.kind}: ${spec.source.connection}:${spec.source.schema} → ${spec.target.connection}:${spec.target.schema ?? spec.source.schema}`,
+      });
+      return { jobId, runId: handle.firstExecutionRunId, url: workflowUrl(this.settings, jobId) };
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new MigrationError(ErrorCode.BadSpec, `a job with id "${jobId}" is already running`);
+      }
+      throw e;
+    }
+  }
+
+  /** Waits for a job to end and returns its report. */
+  async result(jobId: string): Promise<JobReport> {
+    return (await this.client.workflow.getHandle(jobId).result()) as JobReport;
+  }
+
+  /** The live progress of a running job. */
+  async progress(jobId: string): Promise<JobProgress> {
+    return this.client.workflow.getHandle(jobId).query(progressQuery);
+  }
+
+  /** Where a job stands: running with progress, or ended with its report. */
+  async status(jobId: string): Promise<JobStatusInfo> {
+    const handle = this.client.workflow.getHandle(jobId);
+    const description = await handle.describe();
+    const info: JobStatusInfo = {
+      jobId,
+      execution: description.status.name,
+      url: workflowUrl(this.settings, jobId),
+    };
+    if (description.status.name === 'RUNNING') info.progress = await handle.query(progressQuery);
+    if (description.status.name === 'COMPLETED') info.report = (await handle.result()) as JobReport;
+    return info;
+  }
+
+  /** Stops a job from starting new tasks; running tasks finish. */
+  async pause(jobId: string): Promise<void> {
+    await this.client.workflow.getHandle(jobId).signal(pauseSignal);
+  }
+
+  /** Lets a paused job start tasks again. */
+  async resume(jobId: string): Promise<void> {
+    await this.client.workflow.getHandle(jobId).signal(resumeSignal);
+  }
+
+  /** The underlying Temporal client, for what this class does not wrap. */
+  get temporal(): Client {
+    return this.client;
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

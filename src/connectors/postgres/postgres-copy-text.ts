@@ -1,0 +1,70 @@
+import type { LogicalType } from '../../core/logical-types';
+import type { Row, Value } from '../../core/connector';
+
+/**
+ * The PostgreSQL COPY text format, both ways. A row is one line, fields are separated
+ * by tabs, NULL is `\N`, and backslash escapes keep tabs and newlines inside values.
+ */
+const escapes: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** Undoes COPY text escaping of one field (not `\N`, which the caller handles). */
+export function unescapeCopyField(field: string): string {
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, esc: string) => {
+    if (esc[0] === 'x') return String.fromCharCode(parseInt(esc.slice(1), 16));
+    if (/^[0-7]/.test(esc)) return String.fromCharCode(parseInt(esc, 8));
+    return escapes[esc] ?? esc;
+  });
+}
+
+/** Escapes one text value for COPY text. */
+export function escapeCopyField(text: string): string {
+  return text.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+/** Turns one COPY text field into a lossless JS value of its logical type. */
+export function decodeCopyValue(field: string, type: LogicalType): Value {
+  if (field === '\\N') return null;
+  const text = unescapeCopyField(field);
+  switch (type.kind) {
+    case 'boolean':
+      return text === 't';
+    case 'int16':
+    case 'int32':
+    case 'float32':
+    case 'float64':
+      return Number(text);
+    case 'int64':
+      return BigInt(text);
+    case 'bytes':
+      return Buffer.from(text.slice(2), 'hex');
+    default:
+      return text;
+  }
+}
+
+/** Decodes one COPY text line (without its newline) into a row. */
+export function decodeCopyLine(line: string, types: LogicalType[]): Row {
+  const fields = line.split('\t');
+  if (fields.length !== types.length) {
+    throw new Error(`COPY row has ${fields.length} fields, expected ${types.length}`);
+  }
+  return fields.map((field, i) => decodeCopyValue(field, types[i]!));
+}
+
+/** Encodes one value as a COPY text field. */
+export function encodeCopyValue(value: Value): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return `\\\\x${value.toString('hex')}`;
+  return escapeCopyField(value);
+}
+
+/** Encodes one row as a COPY text line, newline included. */
+export function encodeCopyLine(row: Row): string {
+  return row.map(encodeCopyValue).join('\t') + '\n';
+}

@@ -1,0 +1,103 @@
+import type { ColumnMeta, TableRef } from '../../core/table';
+import type { KeyTuple } from '../../core/connector';
+import { logicalToPostgres } from './postgres-types';
+
+/** Quotes an identifier the PostgreSQL way: in double quotes, inner quotes doubled. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new Error('identifier contains a NUL byte');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal (standard_conforming_strings on): in single quotes, inner quotes doubled. */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new Error('literal contains a NUL byte');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `"schema"."table"`. */
+export function qualifiedName(ref: TableRef): string {
+  return `${quoteIdent(ref.schema)}.${quoteIdent(ref.name)}`;
+}
+
+/** The table our checkpoints live in, next to the data in the target schema. */
+export function checkpointTable(schema: string): TableRef {
+  return { schema, name: '_mms_checkpoint' };
+}
+
+/** The column type a target gets: the native one for PostgreSQL sources, else the logical mapping. */
+export function targetColumnType(column: ColumnMeta, sameEngine: boolean): string {
+  return sameEngine ? column.nativeType : logicalToPostgres(column.type);
+}
+
+/** `CREATE TABLE` for a target table. */
+export function createTableSql(
+  ref: TableRef,
+  columns: ColumnMeta[],
+  primaryKey: string[],
+  sameEngine: boolean,
+): string {
+  const lines = columns.map(
+    (c) => `  ${quoteIdent(c.name)} ${targetColumnType(c, sameEngine)}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  if (primaryKey.length > 0) lines.push(`  PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
+  return `CREATE TABLE ${qualifiedName(ref)} (\n${lines.join(',\n')}\n)`;
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for the checkpoint table. */
+export function createCheckpointTableSql(schema: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(checkpointTable(schema))} (
+  task_id text PRIMARY KEY,
+  cursor jsonb,
+  rows_read bigint NOT NULL DEFAULT 0,
+  rows_written bigint NOT NULL DEFAULT 0,
+  chunks integer NOT NULL DEFAULT 0,
+  baseline_rows bigint NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL DEFAULT now()
+)`;
+}
+
+/** A key column with the type its values are cast to in comparisons. */
+export interface KeyColumn {
+  name: string;
+  nativeType: string;
+}
+
+const columnList = (key: KeyColumn[]): string => key.map((k) => quoteIdent(k.name)).join(', ');
+
+/** `(k1, k2) > ('v1'::t1, 'v2'::t2)`, with literals inlined because COPY takes no parameters. */
+export function keyComparison(key: KeyColumn[], op: '>' | '<=', values: KeyTuple): string {
+  const literals = key.map((k, i) => `${quoteLiteral(values[i] ?? '')}::${k.nativeType}`);
+  return `(${columnList(key)}) ${op} (${literals.join(', ')})`;
+}
+
+/** The query that finds a chunk's upper key: the key `offset` rows after `after`. */
+export function chunkBoundSql(
+  ref: TableRef,
+  key: KeyColumn[],
+  after: KeyTuple | null,
+  offset: number,
+  descending = false,
+): string {
+  const select = key.map((k) => `${quoteIdent(k.name)}::text`).join(', ');
+  const where = after ? ` WHERE ${keyComparison(key, '>', after)}` : '';
+  const order = key.map((k) => `${quoteIdent(k.name)}${descending ? ' DESC' : ''}`).join(', ');
+  return `SELECT ${select} FROM ${qualifiedName(ref)}${where} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
+}
+
+/** `COPY (SELECT … WHERE key in (after, upTo]) TO STDOUT`. */
+export function copyOutSql(
+  ref: TableRef,
+  columns: string[],
+  key: KeyColumn[],
+  after: KeyTuple | null,
+  upTo: KeyTuple,
+): string {
+  const conditions = [keyComparison(key, '<=', upTo)];
+  if (after) conditions.unshift(keyComparison(key, '>', after));
+  return `COPY (SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}) TO STDOUT`;
+}
+
+/** `COPY "s"."t" (cols) FROM STDIN`. */
+export function copyInSql(ref: TableRef, columns: string[]): string {
+  return `COPY ${qualifiedName(ref)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+}

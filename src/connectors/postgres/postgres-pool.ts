@@ -1,0 +1,26 @@
+import pg from 'pg';
+import type { ResolvedConnection } from '../registry';
+
+/** Every value arrives as the server's text: nothing passes through a lossy JS type. */
+const rawText = { getTypeParser: () => (value: string) => value };
+
+/** Opens a pool with session settings that make text output stable and portable. */
+export function openPostgresPool(conn: ResolvedConnection<'postgres'>, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({
+    host: conn.config.host,
+    port: conn.config.port,
+    database: conn.config.database,
+    user: conn.config.user,
+    password: conn.password,
+    ssl: conn.config.ssl ? { rejectUnauthorized: false } : undefined,
+    max: conn.config.maxConnections,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 15_000,
+    application_name: applicationName,
+    options: '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=3',
+    types: rawText,
+  });
+  // An idle client whose server went away must not crash the worker; the next checkout reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}

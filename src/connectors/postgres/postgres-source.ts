@@ -1,0 +1,197 @@
+import { Transform, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import {
+  ChunkEncoding,
+  type ChunkRange,
+  type ChunkStream,
+  type DiscoverPage,
+  type KeyTuple,
+  type Row,
+  type Source,
+  type TableSelection,
+} from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import type { ColumnMeta, TableMeta } from '../../core/table';
+import { matchesSelection } from '../../core/selection';
+import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './postgres-dialect';
+import { decodeCopyLine } from './postgres-copy-text';
+import { classifyPostgresError } from './postgres-errors';
+import { postgresToLogical } from './postgres-types';
+
+const listTablesSql = `
+SELECT c.oid::text AS oid, c.relname AS name, greatest(c.reltuples, 0)::bigint::text AS est_rows,
+       pg_total_relation_size(c.oid)::text AS est_bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND ($2::text IS NULL OR c.relname > $2) AND ($3::text[] IS NULL OR c.relname = ANY($3))
+ORDER BY c.relname
+LIMIT $4`;
+
+const columnsSql = `
+SELECT a.attrelid::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type,
+       a.attnotnull AS not_null
+FROM pg_attribute a
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ORDER BY a.attrelid, a.attnum`;
+
+const primaryKeysSql = `
+SELECT i.indrelid::text AS oid, json_agg(a.attname ORDER BY k.ord)::text AS columns
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indisprimary AND i.indrelid = ANY($1::oid[])
+GROUP BY i.indrelid`;
+
+/** Our own bookkeeping tables are never migrated. */
+const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
+
+/** Reads PostgreSQL tables: catalog discovery, keyset chunk bounds, and COPY TO STDOUT. */
+export class PostgresSource implements Source {
+  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage> {
+    const listed = await this.query<{ oid: string; name: string; est_rows: string; est_bytes: string }>(
+      listTablesSql,
+      [selection.schema, after, selection.tables ?? null, pageSize],
+    );
+    const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
+    const chosen = listed.filter((t) => !isInternalTable(t.name) && matchesSelection(t.name, selection));
+    if (chosen.length === 0) return { tables: [], nextAfter };
+    const oids = chosen.map((t) => t.oid);
+    const columns = await this.query<{ oid: string; name: string; native_type: string; not_null: string }>(
+      columnsSql,
+      [oids],
+    );
+    const keys = await this.query<{ oid: string; columns: string }>(primaryKeysSql, [oids]);
+    const tables = chosen.map((t): TableMeta => ({
+      engine: 'postgres',
+      ref: { schema: selection.schema, name: t.name },
+      columns: columns.filter((c) => c.oid === t.oid).map(toColumnMeta),
+      primaryKey: JSON.parse(keys.find((k) => k.oid === t.oid)?.columns ?? '[]') as string[],
+      estimatedRows: Number(t.est_rows),
+      estimatedBytes: Number(t.est_bytes),
+    }));
+    return { tables, nextAfter };
+  }
+
+  async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
+    const key = keyColumns(table);
+    const bound =
+      (await this.firstRow(chunkBoundSql(table.ref, key, after, maxRows - 1))) ??
+      // Fewer than maxRows remain: the chunk ends at the last key.
+      (await this.firstRow(chunkBoundSql(table.ref, key, after, 0, true)));
+    return bound ? { after, upTo: bound } : null;
+  }
+
+  async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
+    const client = await this.pool.connect().catch((e: unknown) => {
+      throw classifyPostgresError(e, { table: `${table.ref.schema}.${table.ref.name}` });
+    });
+    const sql = copyOutSql(
+      table.ref,
+      table.columns.map((c) => c.name),
+      keyColumns(table),
+      range.after,
+      range.upTo,
+    );
+    const copy = client.query(copyTo(sql));
+    let released = false;
+    const release = (error?: Error): void => {
+      if (released) return;
+      released = true;
+      client.release(error ?? false);
+    };
+    copy.on('error', (e) => release(e));
+    copy.on('end', () => release());
+    const rowsRead = (): number => copy.rowCount;
+    if (encoding === ChunkEncoding.PgCopyText) return { data: { encoding, stream: copy }, rowsRead, release };
+    const types = table.columns.map((c) => c.type);
+    return { data: { encoding, rows: decodeCopyStream(copy, types) }, rowsRead, release };
+  }
+
+  async count(table: TableMeta): Promise<number> {
+    const rows = await this.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${qualifiedName(table.ref)}`,
+      [],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    try {
+      const result = await this.pool.query(sql, params);
+      return result.rows as T[];
+    } catch (e) {
+      throw classifyPostgresError(e);
+    }
+  }
+
+  private async firstRow(sql: string): Promise<KeyTuple | null> {
+    const result = await this.pool.query({ text: sql, rowMode: 'array' }).catch((e: unknown) => {
+      throw classifyPostgresError(e);
+    });
+    const row = result.rows[0] as string[] | undefined;
+    return row ?? null;
+  }
+}
+
+function toColumnMeta(c: { name: string; native_type: string; not_null: string }): ColumnMeta {
+  const logical = postgresToLogical(c.native_type);
+  return {
+    name: c.name,
+    nativeType: c.native_type,
+    type: logical ?? { kind: 'text' },
+    nullable: c.not_null !== 't',
+    ...(logical ? {} : { unmapped: true }),
+  };
+}
+
+/** The key columns used for keyset chunking; a table without a primary key cannot be chunked yet. */
+function keyColumns(table: TableMeta): KeyColumn[] {
+  if (table.primaryKey.length === 0) {
+    throw new MigrationError(
+      ErrorCode.NoUsableKey,
+      `table ${table.ref.schema}.${table.ref.name} has no primary key; keyset chunking needs one`,
+      { table: `${table.ref.schema}.${table.ref.name}` },
+    );
+  }
+  return table.primaryKey.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    return { name, nativeType: column?.nativeType ?? 'text' };
+  });
+}
+
+/** Splits a COPY text byte stream into decoded rows, holding at most one partial line. */
+async function* decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncGenerator<Row> {
+  const lines = stream.pipe(new LineSplitter());
+  for await (const line of lines as AsyncIterable<string>) yield decodeCopyLine(line, types);
+}
+
+/** Emits one string per newline-terminated line; COPY escapes newlines inside values. */
+class LineSplitter extends Transform {
+  private rest = '';
+  private readonly decoder = new StringDecoder('utf8');
+  constructor() {
+    super({ readableObjectMode: true });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    const text = this.rest + this.decoder.write(chunk);
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) this.push(line);
+    done();
+  }
+  override _flush(done: (error?: Error | null) => void): void {
+    const last = this.rest + this.decoder.end();
+    if (last) this.push(last);
+    done();
+  }
+}

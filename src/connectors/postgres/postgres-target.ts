@@ -1,0 +1,264 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import {
+  ChunkEncoding,
+  type Checkpoint,
+  type ChunkData,
+  type ChunkWrite,
+  type KeyTuple,
+  type PrepareRequest,
+  type PrepareResult,
+  type Target,
+} from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
+import {
+  checkpointTable,
+  copyInSql,
+  createCheckpointTableSql,
+  createTableSql,
+  qualifiedName,
+  quoteIdent,
+} from './postgres-dialect';
+import { encodeCopyLine } from './postgres-copy-text';
+import { classifyPostgresError } from './postgres-errors';
+
+interface CheckpointRow {
+  cursor: string | null;
+  rows_read: string;
+  rows_written: string;
+  chunks: string;
+  baseline_rows: string;
+}
+
+const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
+  taskId,
+  cursor: row.cursor === null ? null : (JSON.parse(row.cursor) as KeyTuple),
+  rowsRead: Number(row.rows_read),
+  rowsWritten: Number(row.rows_written),
+  chunks: Number(row.chunks),
+  baselineRows: Number(row.baseline_rows),
+});
+
+/** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
+export class PostgresTarget implements Target {
+  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** A PostgreSQL source's native column types are kept as they are. */
+  private sameEngine(table: PrepareRequest['table']): boolean {
+    return table.engine === 'postgres';
+  }
+
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    const { targetRef, table } = request;
+    const statements: string[] = [];
+    await this.ensureCheckpointTable(targetRef.schema, statements);
+    return this.inTransaction(async (client) => {
+      const run = async (sql: string): Promise<void> => {
+        statements.push(sql);
+        await client.query(sql);
+      };
+      const existing = await client.query<CheckpointRow>(
+        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
+        [request.taskId],
+      );
+      // A checkpoint means this task already started: resume, and never reset rows it committed.
+      if (existing.rows[0]) return { statements, checkpoint: toCheckpoint(request.taskId, existing.rows[0]) };
+
+      const exists = await tableExists(client, targetRef);
+      const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
+      if (unsupported.length > 0) {
+        throw new MigrationError(
+          ErrorCode.UnsupportedType,
+          `no logical type for ${unsupported.map((c) => `${c.name} (${c.nativeType})`).join(', ')}`,
+          { table: tableLabel(table.ref), column: unsupported[0]?.name },
+        );
+      }
+      if (!exists && request.createMode === 'never') {
+        throw new MigrationError(
+          ErrorCode.TableNotFound,
+          `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
+          {
+            table: tableLabel(targetRef),
+          },
+        );
+      }
+      if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
+      if (!exists || request.createMode === 'recreate') {
+        await run(createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table)));
+      } else {
+        await assertColumnsExist(
+          client,
+          targetRef,
+          table.columns.map((c) => c.name),
+        );
+        if (request.writeMode === 'overwrite') await run(`TRUNCATE ${qualifiedName(targetRef)}`);
+      }
+      const baseline =
+        exists && request.writeMode === 'append' && request.createMode !== 'recreate'
+          ? (await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(targetRef)}`))
+              .rows[0]?.n
+          : '0';
+      const inserted = await client.query<CheckpointRow>(
+        `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES ($1, $2)
+         RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows`,
+        [request.taskId, baseline ?? '0'],
+      );
+      return { statements, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
+    });
+  }
+
+  async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
+    try {
+      const result = await this.pool.query<CheckpointRow>(
+        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1`,
+        [taskId],
+      );
+      return result.rows[0] ? toCheckpoint(taskId, result.rows[0]) : null;
+    } catch (e) {
+      throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+    }
+  }
+
+  async writeChunk(write: ChunkWrite): Promise<Checkpoint> {
+    const { targetRef, chunk, previous } = write;
+    try {
+      return await this.inTransaction(async (client) => {
+        const copy = copyFrom(
+          copyInSql(
+            targetRef,
+            write.table.columns.map((c) => c.name),
+          ),
+        );
+        // Typed as a Submittable so the stream overload of query() is chosen, not the QueryConfig one.
+        client.query(copy as pg.Submittable);
+        await pipeline(toCopyText(chunk.data), copy);
+        const rowsRead = chunk.rowsRead();
+        const rowsWritten = copy.rowCount;
+        if (rowsRead !== rowsWritten) {
+          throw new MigrationError(
+            ErrorCode.Internal,
+            `chunk read ${rowsRead} rows but wrote ${rowsWritten}`,
+            {
+              table: tableLabel(targetRef),
+            },
+          );
+        }
+        // The guard on `chunks` makes a stale attempt (a worker presumed dead) fail instead of committing twice.
+        const advanced = await client.query<CheckpointRow>(
+          `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
+             SET cursor = $1::jsonb, rows_read = rows_read + $2, rows_written = rows_written + $3,
+                 chunks = chunks + 1, updated_at = now()
+           WHERE task_id = $4 AND chunks = $5
+           RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows`,
+          [JSON.stringify(write.range.upTo), rowsRead, rowsWritten, write.taskId, previous.chunks],
+        );
+        if (!advanced.rows[0]) {
+          throw new MigrationError(
+            ErrorCode.CheckpointConflict,
+            `checkpoint of ${write.taskId} moved past chunk ${previous.chunks}; another attempt committed it`,
+            { table: tableLabel(targetRef) },
+          );
+        }
+        return toCheckpoint(write.taskId, advanced.rows[0]);
+      });
+    } catch (e) {
+      chunk.release(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+  }
+
+  async finish(_taskId: string, _table: TableMeta, targetRef: TableRef): Promise<void> {
+    // Fresh statistics, so the first queries on the new table get good plans.
+    await this.pool.query(`ANALYZE ${qualifiedName(targetRef)}`).catch((e: unknown) => {
+      throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+    });
+  }
+
+  async count(targetRef: TableRef): Promise<number> {
+    try {
+      const result = await this.pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${qualifiedName(targetRef)}`,
+      );
+      return Number(result.rows[0]?.n ?? 0);
+    } catch (e) {
+      throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async ensureCheckpointTable(schema: string, statements: string[]): Promise<void> {
+    const sql = createCheckpointTableSql(schema);
+    statements.push(sql);
+    try {
+      await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await this.pool.query(sql);
+    } catch (e) {
+      // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the table is there.
+      const code = (e as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
+    }
+  }
+
+  /** Runs work in one transaction on one client; a client that failed mid-protocol is discarded. */
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((e: unknown) => {
+      throw classifyPostgresError(e);
+    });
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw classifyPostgresError(e);
+    }
+  }
+}
+
+async function tableExists(client: pg.PoolClient, ref: TableRef): Promise<boolean> {
+  const result = await client.query(
+    `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [ref.schema, ref.name],
+  );
+  return result.rows.length > 0;
+}
+
+async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns: string[]): Promise<void> {
+  const result = await client.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_attribute a
+     WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)
+       AND a.attnum > 0 AND NOT a.attisdropped`,
+    [ref.schema, ref.name],
+  );
+  const present = new Set(result.rows.map((r) => r.name));
+  const missing = columns.filter((c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new MigrationError(
+      ErrorCode.TargetConflict,
+      `target table ${tableLabel(ref)} exists without column(s) ${missing.join(', ')}; use createMode "recreate" or fix the target`,
+      { table: tableLabel(ref), column: missing[0] },
+    );
+  }
+}
+
+/** The chunk as COPY text bytes: passed through as-is, or encoded from rows. */
+function toCopyText(data: ChunkData): Readable {
+  if (data.encoding === ChunkEncoding.PgCopyText) return data.stream;
+  const rows = data.rows;
+  return Readable.from(
+    (async function* () {
+      for await (const row of rows) yield encodeCopyLine(row);
+    })(),
+  );
+}

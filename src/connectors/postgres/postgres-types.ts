@@ -1,0 +1,112 @@
+import type { LogicalType } from '../../core/logical-types';
+
+/**
+ * PostgreSQL ⇄ logical type mapping, as data: each rule matches the text of
+ * `format_type()` and says which logical type it is. Types that match no rule are
+ * "unmapped": PostgreSQL → PostgreSQL keeps them by their native name, other targets refuse them.
+ */
+interface NativeRule {
+  pattern: RegExp;
+  toLogical(match: RegExpMatchArray): LogicalType;
+}
+
+const optionalNumber = (text: string | undefined): number | undefined =>
+  text === undefined ? undefined : Number(text);
+
+const nativeRules: NativeRule[] = [
+  { pattern: /^boolean$/, toLogical: () => ({ kind: 'boolean' }) },
+  { pattern: /^smallint$/, toLogical: () => ({ kind: 'int16' }) },
+  { pattern: /^integer$/, toLogical: () => ({ kind: 'int32' }) },
+  { pattern: /^bigint$/, toLogical: () => ({ kind: 'int64' }) },
+  { pattern: /^real$/, toLogical: () => ({ kind: 'float32' }) },
+  { pattern: /^double precision$/, toLogical: () => ({ kind: 'float64' }) },
+  {
+    pattern: /^numeric(?:\((\d+)(?:,(\d+))?\))?$/,
+    toLogical: (m) => ({
+      kind: 'decimal',
+      precision: optionalNumber(m[1]),
+      scale: optionalNumber(m[2] ?? (m[1] ? '0' : undefined)),
+    }),
+  },
+  {
+    pattern: /^character varying(?:\((\d+)\))?$/,
+    toLogical: (m) => ({ kind: 'string', length: optionalNumber(m[1]) }),
+  },
+  { pattern: /^text$/, toLogical: () => ({ kind: 'text' }) },
+  { pattern: /^bytea$/, toLogical: () => ({ kind: 'bytes' }) },
+  { pattern: /^date$/, toLogical: () => ({ kind: 'date' }) },
+  {
+    pattern: /^time(?:\((\d)\))? without time zone$/,
+    toLogical: (m) => ({ kind: 'time', precision: optionalNumber(m[1]) ?? 6 }),
+  },
+  {
+    pattern: /^timestamp(?:\((\d)\))? without time zone$/,
+    toLogical: (m) => ({ kind: 'timestamp', precision: optionalNumber(m[1]) ?? 6 }),
+  },
+  {
+    pattern: /^timestamp(?:\((\d)\))? with time zone$/,
+    toLogical: (m) => ({ kind: 'timestamptz', precision: optionalNumber(m[1]) ?? 6 }),
+  },
+  { pattern: /^jsonb?$/, toLogical: () => ({ kind: 'json' }) },
+  { pattern: /^uuid$/, toLogical: () => ({ kind: 'uuid' }) },
+];
+
+/** Maps a `format_type()` text to its logical type, or null when no rule knows it. */
+export function postgresToLogical(nativeType: string): LogicalType | null {
+  if (nativeType.endsWith('[]')) {
+    const element = postgresToLogical(nativeType.slice(0, -2));
+    return element ? { kind: 'array', element } : null;
+  }
+  for (const rule of nativeRules) {
+    const match = nativeType.match(rule.pattern);
+    if (match) return rule.toLogical(match);
+  }
+  return null;
+}
+
+const precisionSuffix = (precision: number | undefined): string =>
+  precision === undefined ? '' : `(${precision})`;
+
+/** Generates the PostgreSQL column type for a logical type. */
+export function logicalToPostgres(type: LogicalType): string {
+  switch (type.kind) {
+    case 'boolean':
+      return 'boolean';
+    case 'int16':
+      return 'smallint';
+    case 'int32':
+      return 'integer';
+    case 'int64':
+      return 'bigint';
+    case 'float32':
+      return 'real';
+    case 'float64':
+      return 'double precision';
+    case 'decimal':
+      return type.precision === undefined ? 'numeric' : `numeric(${type.precision},${type.scale ?? 0})`;
+    case 'string':
+      return type.length === undefined ? 'character varying' : `character varying(${type.length})`;
+    case 'text':
+      return 'text';
+    case 'bytes':
+      return 'bytea';
+    case 'date':
+      return 'date';
+    case 'time':
+      return `time${precisionSuffix(type.precision)} without time zone`;
+    case 'timestamp':
+      return `timestamp${precisionSuffix(type.precision)} without time zone`;
+    case 'timestamptz':
+      return `timestamp${precisionSuffix(type.precision)} with time zone`;
+    // json keeps the source text byte for byte; jsonb would reorder keys and drop whitespace.
+    case 'json':
+      return 'json';
+    case 'uuid':
+      return 'uuid';
+    // An enum needs a named type; text keeps every label without one.
+    case 'enum':
+      return 'text';
+    case 'array':
+      return `${logicalToPostgres(type.element)}[]`;
+  }
+}

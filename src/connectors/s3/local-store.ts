@@ -1,0 +1,51 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ObjectStore } from './object-store';
+
+/** An object store in a local directory: keys are relative paths, writes go through a rename. */
+export class LocalStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    const file = this.resolve(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.tmp-${process.pid}`;
+    await writeFile(temp, body);
+    await rename(temp, file);
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.resolve(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = this.resolve(prefix);
+    try {
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile() && !e.name.includes('.tmp-'))
+        .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => rm(this.resolve(key), { force: true })));
+  }
+
+  /** Maps a key into the root, refusing keys that would climb out of it. */
+  private resolve(key: string): string {
+    const file = path.resolve(this.root, key);
+    if (file !== this.root && !file.startsWith(this.root + path.sep))
+      throw new Error(`object key escapes the store: ${key}`);
+    return file;
+  }
+}

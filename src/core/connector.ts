@@ -1,0 +1,166 @@
+import type { Readable } from 'node:stream';
+import type { TableMeta, TableRef } from './table';
+
+/** Key values of one row in key order, in the source engine's exact text form. */
+export type KeyTuple = string[];
+
+/** A chunk: the rows whose key is in `(after, upTo]`; `after` null means from the start. */
+export interface ChunkRange {
+  /** Exclusive lower bound, or null for the first chunk. */
+  after: KeyTuple | null;
+  /** Inclusive upper bound: the key of the chunk's last row. */
+  upTo: KeyTuple;
+}
+
+/** A value in a lossless JS form: int64 as bigint, decimals and timestamps as strings, bytes as Buffer. */
+export type Value = null | boolean | number | bigint | string | Buffer;
+
+/** One row, values in the table's column order. */
+export type Row = Value[];
+
+/** How chunk data travels between a source and a target. */
+export const ChunkEncoding = {
+  /** PostgreSQL COPY text format bytes: the pass-through fast path, never decoded. */
+  PgCopyText: 'pg-copy-text',
+  /** Decoded rows of lossless values. */
+  Rows: 'rows',
+} as const;
+/** One of the {@link ChunkEncoding} values. */
+export type ChunkEncoding = (typeof ChunkEncoding)[keyof typeof ChunkEncoding];
+
+/** A chunk's data in one encoding. */
+export type ChunkData =
+  | { encoding: typeof ChunkEncoding.PgCopyText; stream: Readable }
+  | { encoding: typeof ChunkEncoding.Rows; rows: AsyncIterable<Row> };
+
+/** One chunk being read; `rowsRead` is final once the data has been consumed. */
+export interface ChunkStream {
+  /** The data, in the encoding that was asked for. */
+  data: ChunkData;
+  /** How many rows the source produced; valid after the data ended. */
+  rowsRead(): number;
+  /** Releases the source connection; safe to call twice. */
+  release(error?: Error): void;
+}
+
+/** The durable progress of one task, stored in the target next to the data it describes. */
+export interface Checkpoint {
+  /** The task id this checkpoint belongs to. */
+  taskId: string;
+  /** The upper key of the last committed chunk; null before the first. */
+  cursor: KeyTuple | null;
+  /** Rows read from the source by committed chunks. */
+  rowsRead: number;
+  /** Rows written to the target by committed chunks. */
+  rowsWritten: number;
+  /** Committed chunks. */
+  chunks: number;
+  /** Rows the target held before this task (append mode), so counts can be compared. */
+  baselineRows: number;
+}
+
+/** Which tables a discovery asks for. */
+export interface TableSelection {
+  /** The source schema (PostgreSQL) or database (MySQL). */
+  schema: string;
+  /** Exact table names; when absent every table matching the patterns. */
+  tables?: string[];
+  /** Glob patterns a table must match (default: all). */
+  include: string[];
+  /** Glob patterns that drop a table. */
+  exclude: string[];
+}
+
+/** One page of discovered tables. */
+export interface DiscoverPage {
+  /** Tables of this page, in name order. */
+  tables: TableMeta[];
+  /** The name to continue after, or null when this was the last page. */
+  nextAfter: string | null;
+}
+
+/** How a target treats rows that were there before the job. */
+export const WriteMode = { Overwrite: 'overwrite', Append: 'append' } as const;
+/** One of the {@link WriteMode} values. */
+export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode];
+
+/** Whether a target creates the table. */
+export const CreateMode = { IfMissing: 'ifMissing', Recreate: 'recreate', Never: 'never' } as const;
+/** One of the {@link CreateMode} values. */
+export type CreateMode = (typeof CreateMode)[keyof typeof CreateMode];
+
+/** What a target needs to prepare a table for a task. */
+export interface PrepareRequest {
+  /** The task whose checkpoint is created. */
+  taskId: string;
+  /** The source table's metadata; the target DDL is generated from its logical types. */
+  table: TableMeta;
+  /** Where the data goes in the target. */
+  targetRef: TableRef;
+  writeMode: WriteMode;
+  createMode: CreateMode;
+}
+
+/** What preparing did. */
+export interface PrepareResult {
+  /** The DDL and DML statements it ran, for the audit trail. */
+  statements: string[];
+  /** The checkpoint as it stands after preparing: fresh, or the one a resumed task left. */
+  checkpoint: Checkpoint;
+}
+
+/** One chunk to write together with its checkpoint. */
+export interface ChunkWrite {
+  taskId: string;
+  table: TableMeta;
+  targetRef: TableRef;
+  range: ChunkRange;
+  /** The checkpoint this chunk follows; the write fails if the stored one differs. */
+  previous: Checkpoint;
+  chunk: ChunkStream;
+}
+
+/** Reads tables from one source system. Never writes to it. */
+export interface Source {
+  /** Encodings this source can produce, fastest first. */
+  readonly encodings: readonly ChunkEncoding[];
+  /** Lists the selected tables with columns, keys and estimates, one page at a time. */
+  discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage>;
+  /** Finds the next chunk of at most `maxRows` rows after `after`, or null when no rows remain. */
+  nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null>;
+  /** Streams the rows of one chunk, in key order, in the given encoding. */
+  read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream>;
+  /** Counts the table's rows. */
+  count(table: TableMeta): Promise<number>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}
+
+/** Writes tables into one target system, each chunk atomically with its checkpoint. */
+export interface Target {
+  /** Encodings this target accepts, fastest first. */
+  readonly encodings: readonly ChunkEncoding[];
+  /** Creates or resets the table per the modes and makes sure a checkpoint exists; idempotent. */
+  prepare(request: PrepareRequest): Promise<PrepareResult>;
+  /** Reads the committed checkpoint of a task: the truth on any (re)start. */
+  readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null>;
+  /** Writes one chunk and advances the checkpoint in one atomic step, returning the new checkpoint. */
+  writeChunk(write: ChunkWrite): Promise<Checkpoint>;
+  /** Called once after the last chunk: writes a manifest, analyzes, builds what waits for the load. */
+  finish(taskId: string, table: TableMeta, targetRef: TableRef): Promise<void>;
+  /** Counts the rows the target table holds. */
+  count(targetRef: TableRef): Promise<number>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}
+
+/** Picks the encoding for a source → target pair: the target's first choice the source can produce. */
+export function chooseEncoding(
+  source: Pick<Source, 'encodings'>,
+  target: Pick<Target, 'encodings'>,
+): ChunkEncoding {
+  const found = target.encodings.find((e) => source.encodings.includes(e));
+  // Every source produces rows and every target accepts them, so this only fails on a connector bug.
+  if (!found) throw new Error('source and target share no chunk encoding');
+  return found;
+}

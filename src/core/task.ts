@@ -1,0 +1,81 @@
+import type { CreateMode, KeyTuple, TableSelection, WriteMode } from './connector';
+import type { TableMeta, TableRef } from './table';
+
+/** One task: a table to move, with everything its activities need except credentials. */
+export interface MigrationTask {
+  jobId: string;
+  /** Deterministic: `<jobId>/<schema>.<table>`; also the child workflow id and the checkpoint key. */
+  taskId: string;
+  /** Connection names only. */
+  source: { connection: string };
+  target: { connection: string };
+  table: TableMeta;
+  targetRef: TableRef;
+  writeMode: WriteMode;
+  createMode: CreateMode;
+  chunkRows: number;
+  verify: { mode: 'none' | 'count' };
+  /** How long a copy may go without a heartbeat before Temporal retries it elsewhere. */
+  heartbeatTimeoutSeconds: number;
+}
+
+/** Input of the discoverSource activity: one page of tables. */
+export interface DiscoverRequest {
+  connection: string;
+  selection: TableSelection;
+  after: string | null;
+  pageSize: number;
+}
+
+/** Heartbeat details of copyTable: a progress hint only; the target's checkpoint is the truth. */
+export interface CopyProgress {
+  cursor: KeyTuple | null;
+  rows: number;
+  bytes: number;
+  chunks: number;
+}
+
+/** What copyTable did, totalled over every attempt. */
+export interface CopyResult {
+  rowsRead: number;
+  rowsWritten: number;
+  chunks: number;
+  /** Chunks that were already committed when this (last) attempt started. */
+  resumedAtChunk: number;
+  /** Rows the target held before the task (append mode). */
+  baselineRows: number;
+  encoding: string;
+  durationMs: number;
+}
+
+/** What verifyTable found. */
+export interface VerifyResult {
+  sourceCount: number;
+  targetCount: number;
+  durationMs: number;
+}
+
+/** The outcome of one task, as the job report lists it. */
+export interface TaskResult {
+  taskId: string;
+  table: string;
+  target: string;
+  status: 'succeeded' | 'failed';
+  rowsRead?: number;
+  rowsWritten?: number;
+  sourceCount?: number;
+  targetCount?: number;
+  chunks?: number;
+  statements?: string[];
+  durationMs?: number;
+  error?: { code: string; message: string };
+}
+
+/** The final report of a job. */
+export interface JobReport {
+  jobId: string;
+  status: 'succeeded' | 'failed';
+  tasks: { total: number; succeeded: number; failed: number };
+  rowsWritten: number;
+  results: TaskResult[];
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/**
+ * A connection is named, never described: credentials live only with the worker.
+ * The pattern refuses URLs so that a password pasted into a spec never reaches Temporal.
+ */
+export const ConnectionRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, {
+  message:
+    'must be a connection name such as "orders_pg" (letters, digits, _ . -); credentials belong in the worker\'s connections file, not in the job spec',
+});
+
+const globList = z.array(z.string().min(1));
+
+/** The job spec: what to move, from where, to where and how. It holds no credentials. */
+export const JobSpec = z
+  .object({
+    /** The job id; also the workflow id. Generated when absent. */
+    jobId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,120}$/, {
+        message: 'must be letters, digits, _ . : - (at most 121)',
+      })
+      .optional(),
+    kind: z.enum(['database', 'tables']).default('database'),
+    source: z
+      .object({
+        connection: ConnectionRef,
+        /** PostgreSQL schema or MySQL database to read from. */
+        schema: z.string().min(1).default('public'),
+      })
+      .strict(),
+    target: z
+      .object({
+        connection: ConnectionRef,
+        /** The target schema or database; defaults to the source's. */
+        schema: z.string().min(1).optional(),
+      })
+      .strict(),
+    /** With kind "tables": the tables to move. */
+    tables: z.array(z.string().min(1)).min(1).optional(),
+    /** With kind "database": glob patterns of tables to include (default all) and exclude. */
+    include: globList.default(['*']),
+    exclude: globList.default([]),
+    writeMode: z.enum(['overwrite', 'append']).default('overwrite'),
+    createMode: z.enum(['ifMissing', 'recreate', 'never']).default('ifMissing'),
+    /** Rows per chunk: the unit of commit, checkpoint and checksum. */
+    chunkRows: z.number().int().min(1).max(5_000_000).default(50_000),
+    /** Tasks (tables) copied at the same time. */
+    maxParallelTasks: z.number().int().min(1).max(500).default(4),
+    verify: z
+      .object({ mode: z.enum(['none', 'count']).default('count') })
+      .strict()
+      .default({ mode: 'count' }),
+    /** How long a copy may go silent before Temporal moves it to another worker. */
+    heartbeatTimeoutSeconds: z.number().int().min(2).max(600).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.kind === 'tables' && !spec.tables) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tables'],
+        message: 'a job of kind "tables" needs a list of tables',
+      });
+    }
+    if (spec.kind === 'database' && spec.tables) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tables'],
+        message: 'a job of kind "database" selects tables with include/exclude; use kind "tables" for a list',
+      });
+    }
+  });
+
+/** A job spec as written by a user (defaults not yet applied). */
+export type JobSpecInput = z.input<typeof JobSpec>;
+/** A validated job spec with every default applied. */
+export type JobSpec = z.output<typeof JobSpec>;
+
+/** One problem found in a spec, in zod's shape: where and what. */
+export interface SpecIssue {
+  path: string;
+  message: string;
+}
+
+/** Renders a zod path as `source.tables[2]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Validates a spec, returning either the parsed spec or its issues with paths. */
+export function parseJobSpec(
+  input: unknown,
+): { ok: true; spec: JobSpec } | { ok: false; issues: SpecIssue[] } {
+  const result = JobSpec.safeParse(input);
+  if (result.success) return { ok: true, spec: result.data };
+  return {
+    ok: false,
+    issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+  };
+}
+
+/** Prints issues the way zod's prettifyError does: `✖ message → at path`. */
+export function formatSpecIssues(issues: SpecIssue[]): string {
+  return issues.map((i) => `✖ ${i.message}\n  → at ${i.path}`).join('\n');
+}

@@ -1,0 +1,64 @@
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ConnectorCache, createActivities } from '../activities';
+import { temporalSettings, type TemporalSettings } from '../client/config';
+import { loadConnections, type ConnectionResolver } from './connections';
+import { createLogger, TemporalLogger } from './logger';
+
+/** Options of a worker process. */
+export interface WorkerOptions {
+  settings?: Partial<TemporalSettings>;
+  /** Resolves connection names; defaults to MMS_CONNECTIONS_FILE and MMS_CONNECTION_* variables. */
+  connections?: ConnectionResolver;
+  /** Stops the worker gracefully when aborted. */
+  signal?: AbortSignal;
+  /** Activities run at once per worker. */
+  maxConcurrentActivities?: number;
+}
+
+let runtimeInstalled = false;
+
+/** Installs the redacting logger once per process; call it before anything else touches the SDK Runtime. */
+export function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new TemporalLogger(createLogger(process.env.MMS_LOG_LEVEL ?? 'warn')) });
+}
+
+/** Creates a worker hosting our workflows and activities; call `run()` on it. */
+export async function createWorker(
+  options: WorkerOptions = {},
+): Promise<{ worker: Worker; close(): Promise<void> }> {
+  installRuntime();
+  const settings = { ...temporalSettings(), ...options.settings };
+  const cache = new ConnectorCache(options.connections ?? loadConnections());
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const bundlePath = process.env.MMS_WORKFLOW_BUNDLE;
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    ...(bundlePath
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities(cache),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
+  });
+  return {
+    worker,
+    close: async () => {
+      await cache.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Runs a worker until it is shut down (SIGINT/SIGTERM or the abort signal). */
+export async function runWorker(options: WorkerOptions = {}): Promise<void> {
+  const { worker, close } = await createWorker(options);
+  options.signal?.addEventListener('abort', () => worker.shutdown());
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}
