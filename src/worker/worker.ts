@@ -27,7 +27,7 @@ export function installRuntime(): void {
 /** Creates a worker hosting our workflows and activities; call `run()` on it. */
 export async function createWorker(
   options: WorkerOptions = {},
-): Promise<{ worker: Worker; close(): Promise<void> }> {
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   installRuntime();
   const settings = { ...temporalSettings(), ...options.settings };
   const cache = new ConnectorCache(options.connections ?? loadConnections());

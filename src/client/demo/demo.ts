@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { JobReport } from '../../core/task';
-import type { ResolvedConnection } from '../../connectors/registry';
 import { ConnectionConfig } from '../../spec/connections';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { ConnectionResolver } from '../../worker/connections';
