@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+const root = path.resolve(__dirname, '../..');
+
+/** The services' settings, as `scripts/services.sh env` exported them in the global setup. */
+export const services = {
+  pg: {
+    host: process.env.MMS_PG_HOST ?? '127.0.0.1',
+    port: Number(process.env.MMS_PG_PORT ?? 55432),
+    user: process.env.MMS_PG_USER ?? 'postgres',
+    password: process.env.MMS_PG_PASSWORD ?? 'mms-pg-secret-7f3a',
+    readerUser: process.env.MMS_PG_READER_USER ?? 'mms_reader',
+    readerPassword: process.env.MMS_PG_READER_PASSWORD ?? 'mms-reader-secret-2c9d',
+    sourceDb: process.env.MMS_PG_SOURCE_DB ?? 'mms_source',
+    targetDb: process.env.MMS_PG_TARGET_DB ?? 'mms_target',
+  },
+  temporalAddress: process.env.MMS_TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+};
+
+/** An admin pool on one of the test databases. */
+export function adminPool(database: string): pg.Pool {
+  return new pg.Pool({
+    host: services.pg.host,
+    port: services.pg.port,
+    user: services.pg.user,
+    password: services.pg.password,
+    database,
+    max: 4,
+  });
+}
+
+/** Writes a connections file for a worker: sources read as the read-only user; secrets come from env vars. */
+export function writeConnectionsFile(extra: Record<string, unknown> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mms-test-'));
+  const file = path.join(dir, 'connections.json');
+  const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port };
+  const connections = {
+    pg_source: { ...pgBase, database: services.pg.sourceDb, user: services.pg.readerUser, passwordEnv: 'MMS_PG_READER_PASSWORD' },
+    pg_target: { ...pgBase, database: services.pg.targetDb, user: services.pg.user, passwordEnv: 'MMS_PG_PASSWORD' },
+    ...extra,
+  };
+  writeFileSync(file, JSON.stringify({ connections }, null, 2));
+  return file;
+}
+
+/** A worker running as its own OS process, so tests can SIGKILL it like a crashed machine. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything it printed on stdout and stderr. */
+  output(): string;
+  /** Stops it: SIGTERM for a graceful stop, SIGKILL for a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawns `mms worker` on a task queue with a connections file. */
+export function spawnWorker(options: { taskQueue: string; connectionsFile: string; env?: Record<string, string> }): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/client/cli/main.ts'), 'worker'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      MMS_TASK_QUEUE: options.taskQueue,
+      MMS_CONNECTIONS_FILE: options.connectionsFile,
+      MMS_TEMPORAL_ADDRESS: services.temporalAddress,
+      MMS_LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Polls until a condition holds, or fails after the timeout. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A short unique suffix for names, so test files never collide. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
