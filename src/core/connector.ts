@@ -12,7 +12,17 @@ export interface ChunkRange {
   upTo: KeyTuple;
 }
 
-/** A value in a lossless JS form: int64 as bigint, decimals and timestamps as strings, bytes as Buffer. */
+/**
+ * A value in a lossless JS form. Every source produces, and every target accepts, these forms per logical type:
+ * - boolean: `boolean`; int16/int32: `number`; int64: `bigint`;
+ * - float32/float64: `number` (NaN, ±Infinity and -0 included);
+ * - decimal: `string` in plain notation (`-12.50`), never a JS number;
+ * - date: `'YYYY-MM-DD'`; time: `'HH:MM:SS[.ffffff]'`;
+ * - timestamp: `'YYYY-MM-DD HH:MM:SS[.ffffff]'` (no zone);
+ * - timestamptz: `'YYYY-MM-DD HH:MM:SS[.ffffff]+00'` (always UTC);
+ * - json: the JSON text exactly as stored; uuid, enum, string, text: `string`;
+ * - bytes: `Buffer`; array: the engine's text form (`string`) until arrays get their own form.
+ */
 export type Value = null | boolean | number | bigint | string | Buffer;
 
 /** One row, values in the table's column order. */

@@ -70,7 +70,10 @@ export function keyComparison(key: KeyColumn[], op: '>' | '<=', values: KeyTuple
   return `(${columnList(key)}) ${op} (${literals.join(', ')})`;
 }
 
-/** The query that finds a chunk's upper key: the key `offset` rows after `after`. */
+/**
+ * The query that finds a chunk's upper key: the key `offset` rows after `after`.
+ * Output columns are aliased k0, k1… so that ORDER BY sorts the typed columns, not their text.
+ */
 export function chunkBoundSql(
   ref: TableRef,
   key: KeyColumn[],
@@ -78,9 +81,11 @@ export function chunkBoundSql(
   offset: number,
   descending = false,
 ): string {
-  const select = key.map((k) => `${quoteIdent(k.name)}::text`).join(', ');
+  const select = key.map((k, i) => `${quoteIdent(k.name)}::text AS k${i}`).join(', ');
   const where = after ? ` WHERE ${keyComparison(key, '>', after)}` : '';
-  const order = key.map((k) => `${quoteIdent(k.name)}${descending ? ' DESC' : ''}`).join(', ');
+  const order = key
+    .map((k) => `${qualifiedName(ref)}.${quoteIdent(k.name)}${descending ? ' DESC' : ''}`)
+    .join(', ');
   return `SELECT ${select} FROM ${qualifiedName(ref)}${where} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
 }
 
