@@ -1,0 +1,86 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigrationClient } from '../../src/client';
+import { createMixedTable } from '../fixtures/pg-mixed';
+import { adminPool, services, spawnWorker, uniqueName, writeConnectionsFile, type WorkerProcess } from '../support/services';
+
+const root = path.resolve(__dirname, '../..');
+const source = adminPool(services.pg.sourceDb);
+const schema = uniqueName('e2e_secret');
+const taskQueue = uniqueName('q_secret');
+const role = uniqueName('mms_secret_role');
+// Distinctive values: if either shows up anywhere, it leaked.
+const password = `Pw-${uniqueName('distinct')}-x9`;
+const wrongPassword = `WrongPw-${uniqueName('distinct')}-q7`;
+let worker: WorkerProcess;
+let client: MigrationClient;
+
+/** The full history of a workflow as JSON, from the real `temporal` CLI. */
+function historyJson(workflowId: string): string {
+  return execFileSync(
+    'temporal',
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', services.temporalAddress],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+}
+
+beforeAll(async () => {
+  await createMixedTable(source, schema, 'accounts', 2_000);
+  await source.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  await source.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+  const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port, database: services.pg.sourceDb };
+  const connectionsFile = writeConnectionsFile({
+    secret_source: { ...pgBase, user: role, passwordEnv: 'MMS_TEST_SECRET_PW' },
+    wrong_source: { ...pgBase, user: role, password: wrongPassword },
+  });
+  worker = spawnWorker({ taskQueue, connectionsFile, env: { MMS_TEST_SECRET_PW: password, MMS_LOG_LEVEL: 'debug' } });
+  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.close();
+  await source.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
+  await source.end();
+});
+
+describe('connection passwords', () => {
+  it('appear nowhere in workflow histories, worker logs or CLI output after a successful job', async () => {
+    const specFile = path.join(os.tmpdir(), `${uniqueName('spec')}.yaml`);
+    const jobId = uniqueName('secret-job');
+    writeFileSync(
+      specFile,
+      `jobId: ${jobId}\nkind: database\nsource: { connection: secret_source, schema: ${schema} }\ntarget: { connection: pg_target }\n`,
+    );
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/client/cli/main.ts', 'start', specFile, '--wait'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, MMS_TASK_QUEUE: taskQueue, MMS_TEMPORAL_ADDRESS: services.temporalAddress },
+    });
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain('succeeded');
+
+    const histories = [historyJson(jobId), historyJson(`${jobId}/${schema}.accounts`)];
+    expect(worker.output()).toContain('secret_source');
+    expect(histories[1]).toContain('copyTable');
+    for (const text of [...histories, worker.output(), cli.stdout, cli.stderr]) {
+      expect(text).not.toContain(password);
+    }
+  });
+
+  it('stay out of the failure a wrong password causes, which fails once as AUTH_FAILED', async () => {
+    const job = await client.start({ kind: 'database', source: { connection: 'wrong_source', schema }, target: { connection: 'pg_target' } });
+    await expect(client.result(job.jobId)).rejects.toMatchObject({ cause: { cause: { type: 'AUTH_FAILED' } } });
+    const history = historyJson(job.jobId);
+    expect(history).toContain('AUTH_FAILED');
+    // Terminal: the discovery activity ran once, not again and again.
+    expect(history.match(/"attempt":\s*2/g)).toBeNull();
+    for (const text of [history, worker.output()]) {
+      expect(text).not.toContain(wrongPassword);
+      expect(text).not.toContain(password);
+    }
+  });
+});
