@@ -1,11 +1,19 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient } from '../../src/client';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import { adminPool, services, spawnWorker, uniqueName, writeConnectionsFile, type WorkerProcess } from '../support/services';
+import {
+  adminPool,
+  services,
+  spawnWorker,
+  uniqueName,
+  writeConnectionsFile,
+  type WorkerProcess,
+} from '../support/services';
 
 const root = path.resolve(__dirname, '../..');
 const source = adminPool(services.pg.sourceDb);
@@ -22,7 +30,16 @@ let client: MigrationClient;
 function historyJson(workflowId: string): string {
   return execFileSync(
     'temporal',
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', services.temporalAddress],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+      '--address',
+      services.temporalAddress,
+    ],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
   );
 }
@@ -30,13 +47,24 @@ function historyJson(workflowId: string): string {
 beforeAll(async () => {
   await createMixedTable(source, schema, 'accounts', 2_000);
   await source.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-  await source.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
-  const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port, database: services.pg.sourceDb };
+  await source.query(
+    `GRANT USAGE ON SCHEMA ${schema} TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`,
+  );
+  const pgBase = {
+    engine: 'postgres',
+    host: services.pg.host,
+    port: services.pg.port,
+    database: services.pg.sourceDb,
+  };
   const connectionsFile = writeConnectionsFile({
     secret_source: { ...pgBase, user: role, passwordEnv: 'MMS_TEST_SECRET_PW' },
     wrong_source: { ...pgBase, user: role, password: wrongPassword },
   });
-  worker = spawnWorker({ taskQueue, connectionsFile, env: { MMS_TEST_SECRET_PW: password, MMS_LOG_LEVEL: 'debug' } });
+  worker = spawnWorker({
+    taskQueue,
+    connectionsFile,
+    env: { MMS_TEST_SECRET_PW: password, MMS_LOG_LEVEL: 'debug' },
+  });
   client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
@@ -55,12 +83,16 @@ describe('connection passwords', () => {
       specFile,
       `jobId: ${jobId}\nkind: database\nsource: { connection: secret_source, schema: ${schema} }\ntarget: { connection: pg_target }\n`,
     );
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/client/cli/main.ts', 'start', specFile, '--wait'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, MMS_TASK_QUEUE: taskQueue, MMS_TEMPORAL_ADDRESS: services.temporalAddress },
-    });
-    expect(cli.status).toBe(0);
+    // Asynchronously, so the worker's output keeps being read while the CLI waits.
+    const cli = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/client/cli/main.ts', 'start', specFile, '--wait'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, MMS_TASK_QUEUE: taskQueue, MMS_TEMPORAL_ADDRESS: services.temporalAddress },
+      },
+    );
     expect(cli.stdout).toContain('succeeded');
 
     const histories = [historyJson(jobId), historyJson(`${jobId}/${schema}.accounts`)];
@@ -72,8 +104,14 @@ describe('connection passwords', () => {
   });
 
   it('stay out of the failure a wrong password causes, which fails once as AUTH_FAILED', async () => {
-    const job = await client.start({ kind: 'database', source: { connection: 'wrong_source', schema }, target: { connection: 'pg_target' } });
-    await expect(client.result(job.jobId)).rejects.toMatchObject({ cause: { cause: { type: 'AUTH_FAILED' } } });
+    const job = await client.start({
+      kind: 'database',
+      source: { connection: 'wrong_source', schema },
+      target: { connection: 'pg_target' },
+    });
+    await expect(client.result(job.jobId)).rejects.toMatchObject({
+      cause: { cause: { type: 'AUTH_FAILED' } },
+    });
     const history = historyJson(job.jobId);
     expect(history).toContain('AUTH_FAILED');
     // Terminal: the discovery activity ran once, not again and again.
