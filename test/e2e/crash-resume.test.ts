@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient } from '../../src/client';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import { adminPool, services, spawnWorker, uniqueName, waitFor, writeConnectionsFile, type WorkerProcess } from '../support/services';
+import {
+  adminPool,
+  services,
+  spawnWorker,
+  uniqueName,
+  waitFor,
+  writeConnectionsFile,
+  type WorkerProcess,
+} from '../support/services';
 
 const source = adminPool(services.pg.sourceDb);
 const target = adminPool(services.pg.targetDb);
@@ -48,10 +56,14 @@ describe('a worker killed in the middle of a table', () => {
     const taskId = `${job.jobId}/${schema}.events`;
 
     // Kill the worker process while the copy is between a few and most of its 41 chunks.
-    const before = await waitFor(async () => {
-      const n = await committedChunks(taskId);
-      return n >= 5 ? n : null;
-    }, 90_000, 'the copy to commit 5 chunks');
+    const before = await waitFor(
+      async () => {
+        const n = await committedChunks(taskId);
+        return n >= 5 ? n : null;
+      },
+      90_000,
+      'the copy to commit 5 chunks',
+    );
     await first.stop('SIGKILL');
     const atKill = await committedChunks(taskId);
     expect(atKill).toBeGreaterThanOrEqual(before);
@@ -63,9 +75,16 @@ describe('a worker killed in the middle of a table', () => {
 
     expect(report.status).toBe('succeeded');
     const result = report.results[0]!;
-    expect(result).toMatchObject({ rowsRead: 200_002, rowsWritten: 200_002, sourceCount: 200_002, targetCount: 200_002 });
+    expect(result).toMatchObject({
+      rowsRead: 200_002,
+      rowsWritten: 200_002,
+      sourceCount: 200_002,
+      targetCount: 200_002,
+    });
     expect(result.chunks).toBe(41);
-    const duplicates = await target.query(`SELECT id FROM "${schema}".events GROUP BY id HAVING count(*) > 1`);
+    const duplicates = await target.query(
+      `SELECT id FROM "${schema}".events GROUP BY id HAVING count(*) > 1`,
+    );
     expect(duplicates.rows).toHaveLength(0);
     expect(await tableDigest(target, schema, 'events')).toEqual(await tableDigest(source, schema, 'events'));
     // The second worker resumed from the checkpoint instead of starting over.

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient } from '../../src/client';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import { adminPool, services, spawnWorker, uniqueName, writeConnectionsFile, type WorkerProcess } from '../support/services';
+import {
+  adminPool,
+  services,
+  spawnWorker,
+  uniqueName,
+  writeConnectionsFile,
+  type WorkerProcess,
+} from '../support/services';
 
 const source = adminPool(services.pg.sourceDb);
 const target = adminPool(services.pg.targetDb);
@@ -37,7 +44,12 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
     expect(report.status).toBe('succeeded');
     expect(report.tasks).toEqual({ total: 2, succeeded: 2, failed: 0 });
     const orders = report.results.find((r) => r.table === `${schema}.orders`);
-    expect(orders).toMatchObject({ rowsRead: 100_002, rowsWritten: 100_002, sourceCount: 100_002, targetCount: 100_002 });
+    expect(orders).toMatchObject({
+      rowsRead: 100_002,
+      rowsWritten: 100_002,
+      sourceCount: 100_002,
+      targetCount: 100_002,
+    });
     expect(orders?.chunks).toBe(6);
     for (const table of ['orders', 'Mixed Case "quoted"']) {
       expect(await tableDigest(target, schema, table)).toEqual(await tableDigest(source, schema, table));

@@ -20,16 +20,22 @@ function parseExports(text: string): Record<string, string> {
  * so every worker process a test spawns starts in a second instead of re-bundling.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  const unitOnly = project.config.include.every((p) => p.includes('unit')) || process.env.MMS_TEST_UNIT_ONLY === '1';
+  const unitOnly =
+    project.config.include.every((p) => p.includes('unit')) || process.env.MMS_TEST_UNIT_ONLY === '1';
   if (unitOnly) return;
   if (process.env.MMS_SKIP_SERVICES !== '1') {
     execFileSync('bash', [path.join(root, 'scripts/services.sh'), 'start'], { stdio: 'inherit' });
   }
-  const env = parseExports(execFileSync('bash', [path.join(root, 'scripts/services.sh'), 'env'], { encoding: 'utf8' }));
+  const env = parseExports(
+    execFileSync('bash', [path.join(root, 'scripts/services.sh'), 'env'], { encoding: 'utf8' }),
+  );
   for (const [key, value] of Object.entries(env)) process.env[key] ??= value;
 
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(root, 'src/workflows/index.ts'),
+    logger: quietLogger,
+  });
   const dir = path.join(root, '.mms');
   mkdirSync(dir, { recursive: true });
   const bundle = path.join(dir, 'workflow-bundle.js');

@@ -39,8 +39,18 @@ export function writeConnectionsFile(extra: Record<string, unknown> = {}): strin
   const file = path.join(dir, 'connections.json');
   const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port };
   const connections = {
-    pg_source: { ...pgBase, database: services.pg.sourceDb, user: services.pg.readerUser, passwordEnv: 'MMS_PG_READER_PASSWORD' },
-    pg_target: { ...pgBase, database: services.pg.targetDb, user: services.pg.user, passwordEnv: 'MMS_PG_PASSWORD' },
+    pg_source: {
+      ...pgBase,
+      database: services.pg.sourceDb,
+      user: services.pg.readerUser,
+      passwordEnv: 'MMS_PG_READER_PASSWORD',
+    },
+    pg_target: {
+      ...pgBase,
+      database: services.pg.targetDb,
+      user: services.pg.user,
+      passwordEnv: 'MMS_PG_PASSWORD',
+    },
     ...extra,
   };
   writeFileSync(file, JSON.stringify({ connections }, null, 2));
@@ -57,19 +67,27 @@ export interface WorkerProcess {
 }
 
 /** Spawns `mms worker` on a task queue with a connections file. */
-export function spawnWorker(options: { taskQueue: string; connectionsFile: string; env?: Record<string, string> }): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/client/cli/main.ts'), 'worker'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      MMS_TASK_QUEUE: options.taskQueue,
-      MMS_CONNECTIONS_FILE: options.connectionsFile,
-      MMS_TEMPORAL_ADDRESS: services.temporalAddress,
-      MMS_LOG_LEVEL: 'info',
-      ...options.env,
+export function spawnWorker(options: {
+  taskQueue: string;
+  connectionsFile: string;
+  env?: Record<string, string>;
+}): WorkerProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src/client/cli/main.ts'), 'worker'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        MMS_TASK_QUEUE: options.taskQueue,
+        MMS_CONNECTIONS_FILE: options.connectionsFile,
+        MMS_TEMPORAL_ADDRESS: services.temporalAddress,
+        MMS_LOG_LEVEL: 'info',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -85,7 +103,11 @@ export function spawnWorker(options: { taskQueue: string; connectionsFile: strin
 }
 
 /** Polls until a condition holds, or fails after the timeout. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { LogicalType } from '../../src/core/logical-types';
-import { decodeCopyLine, encodeCopyLine, unescapeCopyField } from '../../src/connectors/postgres/postgres-copy-text';
+import {
+  decodeCopyLine,
+  encodeCopyLine,
+  unescapeCopyField,
+} from '../../src/connectors/postgres/postgres-copy-text';
 
 describe('the COPY text codec', () => {
   it('round-trips values of every form through one line', () => {

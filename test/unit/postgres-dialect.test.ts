@@ -37,7 +37,9 @@ describe('the PostgreSQL dialect', () => {
         `("order_id", "line") > ('1'::bigint, '1'::integer) AND ("order_id", "line") <= ('9'::bigint, '3'::integer)) TO STDOUT`,
     );
     expect(copyOutSql(ref, ['order_id'], key, null, ['9', '3'])).not.toContain(' > ');
-    expect(copyInSql(ref, ['order_id', 'a b'])).toBe('COPY "sales"."Order ""Lines""" ("order_id", "a b") FROM STDIN');
+    expect(copyInSql(ref, ['order_id', 'a b'])).toBe(
+      'COPY "sales"."Order ""Lines""" ("order_id", "a b") FROM STDIN',
+    );
   });
 
   it('creates tables with native types from PostgreSQL and mapped types from other engines', () => {

@@ -21,7 +21,9 @@ describe('table selection', () => {
 describe('redaction', () => {
   it('masks URL passwords, password assignments and registered secrets', () => {
     registerSecret('hunter2-very-secret');
-    const text = redact('connect postgres://bob:pa55@db:5432/x failed; password=abc; echo hunter2-very-secret');
+    const text = redact(
+      'connect postgres://bob:pa55@db:5432/x failed; password=abc; echo hunter2-very-secret',
+    );
     expect(text).toBe('connect postgres://bob:***@db:5432/x failed; password=***; echo ***');
   });
 });
