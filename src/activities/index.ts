@@ -2,12 +2,14 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import {
   chooseEncoding,
+  type Checkpoint,
   type DiscoverPage,
   type PrepareResult,
   type Source,
   type Target,
 } from '../core/connector';
 import { ErrorCode, MigrationError } from '../core/errors';
+import { throttleDelayMs } from '../core/throttle';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, VerifyResult } from '../core/task';
 import { openSource, openTarget } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
@@ -94,10 +96,11 @@ export function createActivities(cache: ConnectorCache) {
           `no checkpoint for ${task.taskId}: prepareTarget must run first`,
         );
       const resumedAtChunk = checkpoint.chunks;
+      const thisAttempt = { rows: 0, bytes: 0, startedAt: Date.now() };
       const progress = (): CopyProgress => ({
         cursor: checkpoint?.cursor ?? null,
         rows: checkpoint?.rowsWritten ?? 0,
-        bytes: 0,
+        bytes: thisAttempt.bytes,
         chunks: checkpoint?.chunks ?? 0,
       });
       ctx.heartbeat(progress());
@@ -111,15 +114,22 @@ export function createActivities(cache: ConnectorCache) {
           const range = await source.nextChunk(task.table, checkpoint.cursor, task.chunkRows);
           if (!range) break;
           const chunk = await source.read(task.table, range, encoding);
+          const previous: Checkpoint = checkpoint;
           checkpoint = await target.writeChunk({
             taskId: task.taskId,
             table: task.table,
             targetRef: task.targetRef,
             range,
-            previous: checkpoint,
+            previous,
             chunk,
           });
+          thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
+          thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
           ctx.heartbeat(progress());
+          if (task.throttle) {
+            // Context.sleep ends early with a CancelledFailure when the copy is cancelled.
+            await ctx.sleep(throttleDelayMs(thisAttempt, Date.now() - thisAttempt.startedAt, task.throttle));
+          }
         }
       } finally {
         clearInterval(ticker);
@@ -134,6 +144,11 @@ export function createActivities(cache: ConnectorCache) {
         encoding,
         durationMs: Date.now() - started,
       };
+    }),
+
+    /** Marks a verified task complete in the target, so a re-run of the job skips it. */
+    completeTask: classified(async (task: MigrationTask): Promise<void> => {
+      await cache.target(task.target.connection).markComplete(task.taskId, task.targetRef);
     }),
 
     /** Counts both sides. */

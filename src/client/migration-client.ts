@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { MigrationError, ErrorCode } from '../core/errors';
 import type { JobReport } from '../core/task';
 import { formatSpecIssues, parseJobSpec, type JobSpecInput } from '../spec/job-spec';
@@ -7,6 +8,8 @@ import {
   pauseSignal,
   progressQuery,
   resumeSignal,
+  retryFailedSignal,
+  setParallelismUpdate,
   searchAttributes,
   type JobProgress,
 } from '../workflows/definitions';
@@ -51,7 +54,10 @@ export class MigrationClient {
     );
   }
 
-  /** Validates a spec and starts its job; throws BAD_SPEC with every issue and its path. */
+  /**
+   * Validates a spec and starts its job; throws BAD_SPEC with every issue and its path.
+   * Starting again with the id of a finished job re-runs it: tasks it completed are skipped.
+   */
   async start(input: JobSpecInput): Promise<StartedJob> {
     const parsed = parseJobSpec(input);
     if (!parsed.ok) throw new MigrationError(ErrorCode.BadSpec, formatSpecIssues(parsed.issues));
@@ -101,6 +107,55 @@ export class MigrationClient {
     if (description.status.name === 'RUNNING') info.progress = await handle.query(progressQuery);
     if (description.status.name === 'COMPLETED') info.report = (await handle.result()) as JobReport;
     return info;
+  }
+
+  /** Re-runs a finished job under the same id with its original spec: completed tasks are skipped. */
+  async rerun(jobId: string): Promise<StartedJob> {
+    const history = await this.client.workflow.getHandle(jobId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new MigrationError(ErrorCode.BadSpec, `job ${jobId} has no recorded spec to re-run`);
+    const spec = defaultPayloadConverter.fromPayload<JobSpecInput>(payload);
+    return this.start({ ...spec, jobId });
+  }
+
+  /**
+   * Runs the failed tasks again: in a running job they go back to its queue;
+   * a finished job is re-run, which skips the tasks it completed.
+   */
+  async retryFailed(jobId: string): Promise<{ jobId: string; rerun: boolean }> {
+    const handle = this.client.workflow.getHandle(jobId);
+    if ((await handle.describe()).status.name === 'RUNNING') {
+      await handle.signal(retryFailedSignal);
+      return { jobId, rerun: false };
+    }
+    await this.rerun(jobId);
+    return { jobId, rerun: true };
+  }
+
+  /** Cancels a job: running copies stop at a chunk boundary, nothing half-written stays behind. */
+  async cancel(jobId: string): Promise<void> {
+    await this.client.workflow.getHandle(jobId).cancel();
+  }
+
+  /** Changes how many tasks the job runs at once; returns the previous value. */
+  async setParallelism(jobId: string, parallelism: number): Promise<number> {
+    return this.client.workflow.getHandle(jobId).executeUpdate(setParallelismUpdate, { args: [parallelism] });
+  }
+
+  /** Lists recent jobs, newest first, optionally by status (running, succeeded, failed, cancelled). */
+  async list(
+    options: { status?: string; limit?: number } = {},
+  ): Promise<{ jobId: string; status: string; startTime: Date }[]> {
+    const filters = [`WorkflowType = 'migrationJob'`];
+    if (options.status)
+      filters.push(`${searchAttributes.status.name} = '${options.status.replace(/'/g, '')}'`);
+    const jobs: { jobId: string; status: string; startTime: Date }[] = [];
+    for await (const wf of this.client.workflow.list({ query: filters.join(' AND ') })) {
+      const status = wf.typedSearchAttributes.get(searchAttributes.status) ?? wf.status.name.toLowerCase();
+      jobs.push({ jobId: wf.workflowId, status, startTime: wf.startTime });
+      if (jobs.length >= (options.limit ?? 50)) break;
+    }
+    return jobs;
   }
 
   /** Stops a job from starting new tasks; running tasks finish. */

@@ -49,6 +49,8 @@ export interface ChunkStream {
   data: ChunkData;
   /** How many rows the source produced; valid after the data ended. */
   rowsRead(): number;
+  /** How many bytes the source produced, where it can tell (for progress and throttling). */
+  bytesRead?(): number;
   /** Releases the source connection; safe to call twice. */
   release(error?: Error): void;
 }
@@ -67,6 +69,8 @@ export interface Checkpoint {
   chunks: number;
   /** Rows the target held before this task (append mode), so counts can be compared. */
   baselineRows: number;
+  /** Set once the task passed verification; a re-run of the job skips it. */
+  completed: boolean;
 }
 
 /** Which tables a discovery asks for. */
@@ -158,6 +162,8 @@ export interface Target {
   writeChunk(write: ChunkWrite): Promise<Checkpoint>;
   /** Called once after the last chunk: writes a manifest, analyzes, builds what waits for the load. */
   finish(taskId: string, table: TableMeta, targetRef: TableRef): Promise<void>;
+  /** Records that the task passed verification, so re-running the job skips it. */
+  markComplete(taskId: string, targetRef: TableRef): Promise<void>;
   /** Counts the rows the target table holds. */
   count(targetRef: TableRef): Promise<number>;
   /** Closes pooled connections. */

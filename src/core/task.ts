@@ -15,6 +15,8 @@ export interface MigrationTask {
   createMode: CreateMode;
   chunkRows: number;
   verify: { mode: 'none' | 'count' };
+  /** Upper limits on this task's copy rate. */
+  throttle?: { rowsPerSecond?: number; bytesPerSecond?: number };
   /** How long a copy may go without a heartbeat before Temporal retries it elsewhere. */
   heartbeatTimeoutSeconds: number;
 }
@@ -61,6 +63,8 @@ export interface TaskResult {
   table: string;
   target: string;
   status: 'succeeded' | 'failed';
+  /** True when an earlier run of the job had already completed and verified this task. */
+  skipped?: boolean;
   rowsRead?: number;
   rowsWritten?: number;
   sourceCount?: number;
@@ -75,7 +79,11 @@ export interface TaskResult {
 export interface JobReport {
   jobId: string;
   status: 'succeeded' | 'failed';
-  tasks: { total: number; succeeded: number; failed: number };
+  tasks: { total: number; succeeded: number; failed: number; skipped: number };
   rowsWritten: number;
+  durationMs: number;
+  /** Every failed task, then succeeded ones up to a limit that keeps the report under Temporal's payload size. */
   results: TaskResult[];
+  /** How many results were left out of `results` to respect that limit. */
+  resultsOmitted: number;
 }

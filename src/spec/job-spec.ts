@@ -51,6 +51,14 @@ export const JobSpec = z
       .object({ mode: z.enum(['none', 'count']).default('count') })
       .strict()
       .default({ mode: 'count' }),
+    /** Limits each task's copy rate, to spare a production source. */
+    throttle: z
+      .object({
+        rowsPerSecond: z.number().positive().optional(),
+        bytesPerSecond: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** How long a copy may go silent before Temporal moves it to another worker. */
     heartbeatTimeoutSeconds: z.number().int().min(2).max(600).optional(),
   })

@@ -42,6 +42,9 @@ export async function createWorker(
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(cache),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
+    // Heartbeats reach the server within 2 s, so a cancelled copy learns of it at its next chunk boundary.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
   return {
     worker,

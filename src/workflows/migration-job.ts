@@ -1,17 +1,20 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowFailure,
   condition,
+  continueAsNew,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorCode, terminalErrorCodes } from '../core/errors';
 import type { DiscoverPage } from '../core/connector';
-import type { TableMeta } from '../core/table';
+import { ErrorCode, terminalErrorCodes } from '../core/errors';
+import { tableLabel, type TableMeta } from '../core/table';
 import type { JobReport, MigrationTask, TaskResult } from '../core/task';
 import { formatSpecIssues, parseJobSpec, type JobSpec, type JobSpecInput } from '../spec/job-spec';
 import {
@@ -19,7 +22,9 @@ import {
   pauseSignal,
   progressQuery,
   resumeSignal,
+  retryFailedSignal,
   searchAttributes,
+  setParallelismUpdate,
   type JobProgress,
 } from './definitions';
 import { tableMigration } from './table-migration';
@@ -36,111 +41,195 @@ const { discoverSource } = proxyActivities<Activities>({
 
 /** Tables per discovery page: small enough that no payload nears Temporal's 2 MB limit. */
 const discoveryPageSize = 100;
-
+/** Results kept in the report (each is a few hundred bytes), so it stays far below the 2 MB payload limit. */
+const maxReportedFailures = 300;
+const maxReportedSuccesses = 200;
+/** Failed tasks kept for `retryFailed` in the running job; beyond this, re-run the job instead. */
+const maxRetainedFailures = 200;
 /** Heartbeat timeout of copies unless the spec says otherwise. */
 const defaultHeartbeatTimeoutSeconds = 30;
 
-/** A migration job: discover the source, plan one task per table, run them in a sliding window, report. */
-export async function migrationJob(input: JobSpecInput): Promise<JobReport> {
+/** Everything a job carries across continue-as-new: small, however many tables the job has. */
+export interface JobState {
+  startedAt: number;
+  discoveryAfter: string | null;
+  discoveryDone: boolean;
+  /** Planned tasks not started yet: at most one discovery page plus retried failures. */
+  queue: MigrationTask[];
+  /** Failed tasks with their inputs, so `retryFailed` can run them again. */
+  failedTasks: MigrationTask[];
+  totals: {
+    planned: number;
+    succeeded: number;
+    failed: number;
+    skipped: number;
+    rowsWritten: number;
+    estimatedRows: number;
+  };
+  results: TaskResult[];
+  resultsOmitted: number;
+  paused: boolean;
+  parallelism: number;
+  continuedAsNew: number;
+}
+
+/**
+ * A migration job: discover the source a page at a time, run one child per table in a
+ * sliding window, continue as new when the history grows long, and report.
+ */
+export async function migrationJob(input: JobSpecInput, carried?: JobState): Promise<JobReport> {
   const parsed = parseJobSpec(input);
-  if (!parsed.ok)
+  if (!parsed.ok) {
     throw ApplicationFailure.nonRetryable(
       `invalid job spec:\n${formatSpecIssues(parsed.issues)}`,
       ErrorCode.BadSpec,
       parsed.issues,
     );
+  }
   const spec = parsed.spec;
   const jobId = workflowInfo().workflowId;
-  const progress: JobProgress = {
-    jobId,
-    status: JobStatus.Discovering,
+  const state: JobState = carried ?? {
+    startedAt: Date.now(),
+    discoveryAfter: null,
+    discoveryDone: false,
+    queue: [],
+    failedTasks: [],
+    totals: { planned: 0, succeeded: 0, failed: 0, skipped: 0, rowsWritten: 0, estimatedRows: 0 },
+    results: [],
+    resultsOmitted: 0,
     paused: false,
-    tasks: { total: 0, pending: 0, running: 0, succeeded: 0, failed: 0 },
-    rowsWritten: 0,
-    running: [],
+    parallelism: spec.maxParallelTasks,
+    continuedAsNew: 0,
   };
-  setHandler(progressQuery, () => progress);
-  setHandler(pauseSignal, () => void (progress.paused = true));
-  setHandler(resumeSignal, () => void (progress.paused = false));
-  const setStatus = (status: JobStatus): void => {
-    progress.status = status;
-    upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+  const running = new Map<string, Promise<void>>();
+  let status: JobStatus = JobStatus.Running;
+
+  setHandler(progressQuery, () => progressOf(jobId, state, status, [...running.keys()]));
+  setHandler(pauseSignal, () => void (state.paused = true));
+  setHandler(resumeSignal, () => void (state.paused = false));
+  setHandler(retryFailedSignal, () => {
+    state.queue.push(...state.failedTasks);
+    state.totals.failed -= state.failedTasks.length;
+    state.results = state.results.filter((r) => !state.failedTasks.some((t) => t.taskId === r.taskId));
+    state.failedTasks = [];
+  });
+  setHandler(
+    setParallelismUpdate,
+    (parallelism) => {
+      const previous = state.parallelism;
+      state.parallelism = parallelism;
+      return previous;
+    },
+    {
+      validator: (parallelism) => {
+        if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 500) {
+          throw new RangeError('parallelism must be a whole number from 1 to 500');
+        }
+      },
+    },
+  );
+  const setStatus = (next: JobStatus): void => {
+    status = next;
+    upsertSearchAttributes([{ key: searchAttributes.status, value: next }]);
   };
   upsertSearchAttributes([
     { key: searchAttributes.jobId, value: jobId },
     { key: searchAttributes.source, value: spec.source.connection },
     { key: searchAttributes.target, value: spec.target.connection },
     { key: searchAttributes.kind, value: spec.kind },
-    { key: searchAttributes.status, value: JobStatus.Discovering },
+    { key: searchAttributes.status, value: JobStatus.Running },
   ]);
 
-  const tasks = await discoverTasks(spec, jobId);
-  if (tasks.length === 0) {
+  const runTask = async (task: MigrationTask): Promise<void> => {
+    const result = await executeChild(tableMigration, {
+      workflowId: task.taskId,
+      args: [task],
+      typedSearchAttributes: [{ key: searchAttributes.jobId, value: jobId }],
+      staticSummary: `${task.source.connection}:${tableLabel(task.table.ref)} → ${task.target.connection}:${tableLabel(task.targetRef)}`,
+    }).catch((e: unknown): TaskResult => failedResult(task, e));
+    running.delete(task.taskId);
+    record(state, task, result);
+  };
+
+  const wantsNewRun = (): boolean => workflowInfo().continueAsNewSuggested;
+  const allDone = (): boolean => state.discoveryDone && state.queue.length === 0 && running.size === 0;
+  const canStart = (): boolean =>
+    !state.paused && !wantsNewRun() && running.size < state.parallelism && state.queue.length > 0;
+  // Listing tables moves no data, so it goes on while paused: the plan is complete sooner.
+  const canDiscover = (): boolean => !wantsNewRun() && state.queue.length === 0 && !state.discoveryDone;
+
+  try {
+    for (;;) {
+      await condition(
+        () => canStart() || canDiscover() || allDone() || (wantsNewRun() && running.size === 0),
+      );
+      if (allDone()) break;
+      if (wantsNewRun() && running.size === 0) {
+        state.continuedAsNew++;
+        await continueAsNew<typeof migrationJob>(input, state);
+      }
+      if (canDiscover()) await discoverPage(spec, jobId, state);
+      else if (canStart()) {
+        const next = state.queue.shift()!;
+        running.set(next.taskId, runTask(next));
+      }
+    }
+  } catch (e) {
+    if (!isCancellation(e)) throw e;
+    // Cancelled: let running tasks stop at a chunk boundary, record them, then end as cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      await Promise.all(running.values());
+      setStatus(JobStatus.Cancelled);
+    });
+    throw e;
+  }
+
+  if (state.totals.planned === 0) {
     setStatus(JobStatus.Failed);
     throw ApplicationFailure.nonRetryable(
-      `no table in ${spec.source.connection}:${spec.source.schema} matches include ${JSON.stringify(spec.include)} / exclude ${JSON.stringify(spec.exclude)}`,
+      spec.kind === 'tables'
+        ? `none of the tables ${JSON.stringify(spec.tables)} exist in ${spec.source.connection}:${spec.source.schema}`
+        : `no table in ${spec.source.connection}:${spec.source.schema} matches include ${JSON.stringify(spec.include)} / exclude ${JSON.stringify(spec.exclude)}`,
       ErrorCode.BadSpec,
     );
   }
-  progress.tasks.total = tasks.length;
-  progress.tasks.pending = tasks.length;
-  setStatus(JobStatus.Running);
-
-  const results: TaskResult[] = [];
-  const runTask = async (task: MigrationTask): Promise<void> => {
-    progress.tasks.pending--;
-    progress.tasks.running++;
-    progress.running.push(task.taskId);
-    const result = await executeChild(tableMigration, { workflowId: task.taskId, args: [task] }).catch(
-      (e: unknown): TaskResult => failedResult(task, e),
-    );
-    progress.tasks.running--;
-    progress.running = progress.running.filter((id) => id !== task.taskId);
-    if (result.status === 'succeeded') progress.tasks.succeeded++;
-    else progress.tasks.failed++;
-    progress.rowsWritten += result.rowsWritten ?? 0;
-    results.push(result);
-  };
-
-  // A sliding window: a new task starts as soon as one finishes, up to maxParallelTasks at once.
-  const inFlight: Promise<void>[] = [];
-  for (const task of tasks) {
-    await condition(() => !progress.paused && progress.tasks.running < spec.maxParallelTasks);
-    inFlight.push(runTask(task));
-  }
-  await Promise.all(inFlight);
-
-  const failed = results.filter((r) => r.status === 'failed').length;
+  const failed = state.totals.failed > 0;
   setStatus(failed ? JobStatus.Failed : JobStatus.Succeeded);
   return {
     jobId,
     status: failed ? 'failed' : 'succeeded',
-    tasks: { total: tasks.length, succeeded: results.length - failed, failed },
-    rowsWritten: progress.rowsWritten,
-    results: results.sort((a, b) => a.taskId.localeCompare(b.taskId)),
+    tasks: {
+      total: state.totals.planned,
+      succeeded: state.totals.succeeded,
+      failed: state.totals.failed,
+      skipped: state.totals.skipped,
+    },
+    rowsWritten: state.totals.rowsWritten,
+    durationMs: Date.now() - state.startedAt,
+    results: [...state.results].sort((a, b) => a.taskId.localeCompare(b.taskId)),
+    resultsOmitted: state.resultsOmitted,
   };
 }
 
-/** Discovers the source a page at a time and plans one task per table. */
-async function discoverTasks(spec: JobSpec, jobId: string): Promise<MigrationTask[]> {
-  const tasks: MigrationTask[] = [];
-  let after: string | null = null;
-  do {
-    const page: DiscoverPage = await discoverSource({
-      connection: spec.source.connection,
-      selection: {
-        schema: spec.source.schema,
-        tables: spec.tables,
-        include: spec.include,
-        exclude: spec.exclude,
-      },
-      after,
-      pageSize: discoveryPageSize,
-    });
-    tasks.push(...page.tables.map((table) => planTask(spec, jobId, table)));
-    after = page.nextAfter;
-  } while (after !== null);
-  return tasks;
+/** Lists the next page of source tables and queues one task per table. */
+async function discoverPage(spec: JobSpec, jobId: string, state: JobState): Promise<void> {
+  const page: DiscoverPage = await discoverSource({
+    connection: spec.source.connection,
+    selection: {
+      schema: spec.source.schema,
+      tables: spec.tables,
+      include: spec.include,
+      exclude: spec.exclude,
+    },
+    after: state.discoveryAfter,
+    pageSize: discoveryPageSize,
+  });
+  const tasks = page.tables.map((table) => planTask(spec, jobId, table));
+  state.queue.push(...tasks);
+  state.totals.planned += tasks.length;
+  state.totals.estimatedRows += page.tables.reduce((sum, t) => sum + t.estimatedRows, 0);
+  state.discoveryAfter = page.nextAfter;
+  state.discoveryDone = page.nextAfter === null;
 }
 
 /** One table becomes one task with a deterministic id. */
@@ -156,7 +245,52 @@ function planTask(spec: JobSpec, jobId: string, table: TableMeta): MigrationTask
     createMode: spec.createMode,
     chunkRows: spec.chunkRows,
     verify: spec.verify,
+    throttle: spec.throttle,
     heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds ?? defaultHeartbeatTimeoutSeconds,
+  };
+}
+
+/** Adds a finished task to the totals, keeping the report and the retry list bounded. */
+function record(state: JobState, task: MigrationTask, result: TaskResult): void {
+  state.totals.rowsWritten += result.skipped ? 0 : (result.rowsWritten ?? 0);
+  if (result.status === 'failed') {
+    state.totals.failed++;
+    if (state.failedTasks.length < maxRetainedFailures) state.failedTasks.push(task);
+  } else if (result.skipped) state.totals.skipped++;
+  else state.totals.succeeded++;
+  const alike = state.results.filter((r) => r.status === result.status).length;
+  if (alike < (result.status === 'failed' ? maxReportedFailures : maxReportedSuccesses)) {
+    // Statements are in each child's own result; the job report keeps only the numbers.
+    state.results.push({ ...result, statements: undefined });
+  } else state.resultsOmitted++;
+}
+
+/** The `progress` query's answer. */
+function progressOf(jobId: string, state: JobState, status: JobStatus, running: string[]): JobProgress {
+  const seconds = Math.max(1, (Date.now() - state.startedAt) / 1000);
+  const rate = state.totals.rowsWritten / seconds;
+  const left = Math.max(0, state.totals.estimatedRows - state.totals.rowsWritten);
+  const t = state.totals;
+  return {
+    jobId,
+    status,
+    paused: state.paused,
+    parallelism: state.parallelism,
+    discoveryDone: state.discoveryDone,
+    tasks: {
+      total: t.planned,
+      pending: state.queue.length,
+      running: running.length,
+      succeeded: t.succeeded,
+      failed: t.failed,
+      skipped: t.skipped,
+    },
+    rowsWritten: t.rowsWritten,
+    estimatedRows: t.estimatedRows,
+    rowsPerSecond: Math.round(rate),
+    etaSeconds: rate > 0 && state.discoveryDone ? Math.round(left / rate) : null,
+    running,
+    continuedAsNew: state.continuedAsNew,
   };
 }
 
@@ -169,13 +303,18 @@ function failedResult(task: MigrationTask, error: unknown): TaskResult {
   ) {
     cause = (cause as Error).cause;
   }
-  const code = cause instanceof ApplicationFailure ? (cause.type ?? ErrorCode.Internal) : ErrorCode.Internal;
+  const code =
+    cause instanceof ApplicationFailure
+      ? (cause.type ?? ErrorCode.Internal)
+      : isCancellation(error)
+        ? 'CANCELLED'
+        : ErrorCode.Internal;
   const message = cause instanceof Error ? cause.message : String(cause);
   return {
     taskId: task.taskId,
-    table: `${task.table.ref.schema}.${task.table.ref.name}`,
-    target: `${task.targetRef.schema}.${task.targetRef.name}`,
+    table: tableLabel(task.table.ref),
+    target: tableLabel(task.targetRef),
     status: 'failed',
-    error: { code, message },
+    error: { code, message: message.slice(0, 1000) },
   };
 }

@@ -1,7 +1,7 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorCode, terminalErrorCodes } from '../core/errors';
-import type { MigrationTask, TaskResult } from '../core/task';
+import type { CopyResult, MigrationTask, TaskResult, VerifyResult } from '../core/task';
 import { tableLabel } from '../core/table';
 
 const retry = {
@@ -12,7 +12,7 @@ const retry = {
   nonRetryableErrorTypes: terminalErrorCodes,
 };
 
-const { prepareTarget, verifyTable } = proxyActivities<Activities>({
+const { prepareTarget, verifyTable, completeTask } = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   retry,
 });
@@ -22,25 +22,21 @@ export async function tableMigration(task: MigrationTask): Promise<TaskResult> {
   const { copyTable } = proxyActivities<Activities>({
     startToCloseTimeout: '7 days',
     heartbeatTimeout: `${task.heartbeatTimeoutSeconds}s`,
+    // A cancelled task ends only once the copy has stopped at a chunk boundary.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
   });
+  const base = { taskId: task.taskId, table: tableLabel(task.table.ref), target: tableLabel(task.targetRef) };
   const prepared = await prepareTarget(task);
+  if (prepared.checkpoint.completed) {
+    const { rowsRead, rowsWritten, chunks } = prepared.checkpoint;
+    return { ...base, status: 'succeeded', skipped: true, rowsRead, rowsWritten, chunks, statements: [] };
+  }
   const copy = await copyTable(task);
   const verify = task.verify.mode === 'none' ? undefined : await verifyTable(task);
-
-  const problems: string[] = [];
-  if (copy.rowsRead !== copy.rowsWritten)
-    problems.push(`rows read ${copy.rowsRead} ≠ rows written ${copy.rowsWritten}`);
-  if (verify) {
-    const added = verify.targetCount - copy.baselineRows;
-    if (added !== copy.rowsWritten) problems.push(`target count ${added} ≠ rows written ${copy.rowsWritten}`);
-    if (verify.sourceCount !== copy.rowsRead)
-      problems.push(`source count ${verify.sourceCount} ≠ rows read ${copy.rowsRead}`);
-  }
+  const problems = gateProblems(task, copy, verify);
   const result: TaskResult = {
-    taskId: task.taskId,
-    table: tableLabel(task.table.ref),
-    target: tableLabel(task.targetRef),
+    ...base,
     status: problems.length ? 'failed' : 'succeeded',
     rowsRead: copy.rowsRead,
     rowsWritten: copy.rowsWritten,
@@ -58,5 +54,23 @@ export async function tableMigration(task: MigrationTask): Promise<TaskResult> {
       result,
     );
   }
+  await completeTask(task);
   return result;
+}
+
+/** What disagrees between rows read, rows written and the counts on both sides. */
+export function gateProblems(
+  task: MigrationTask,
+  copy: CopyResult,
+  verify: VerifyResult | undefined,
+): string[] {
+  const problems: string[] = [];
+  if (copy.rowsRead !== copy.rowsWritten)
+    problems.push(`rows read ${copy.rowsRead} ≠ rows written ${copy.rowsWritten}`);
+  if (!verify) return problems;
+  if (verify.sourceCount !== copy.rowsRead)
+    problems.push(`source count ${verify.sourceCount} ≠ rows read ${copy.rowsRead}`);
+  const added = verify.targetCount - copy.baselineRows;
+  if (added !== copy.rowsWritten) problems.push(`target count ${added} ≠ rows written ${copy.rowsWritten}`);
+  return problems;
 }

@@ -42,7 +42,7 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
     const report = await client.result(job.jobId);
 
     expect(report.status).toBe('succeeded');
-    expect(report.tasks).toEqual({ total: 2, succeeded: 2, failed: 0 });
+    expect(report.tasks).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
     const orders = report.results.find((r) => r.table === `${schema}.orders`);
     expect(orders).toMatchObject({
       rowsRead: 100_002,

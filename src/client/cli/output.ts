@@ -16,7 +16,22 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 /** One line of progress, for logs and terminals alike. */
 export function progressLine(p: JobProgress): string {
   const t = p.tasks;
-  return `${p.status}${p.paused ? ' (paused)' : ''}: ${t.succeeded + t.failed}/${t.total} tasks done (${t.running} running, ${t.failed} failed), ${p.rowsWritten.toLocaleString('en-US')} rows written`;
+  const done = t.succeeded + t.failed + t.skipped;
+  const total = `${t.total}${p.discoveryDone ? '' : '+'}`;
+  const eta = p.etaSeconds === null ? '' : `, ETA ${formatDuration(p.etaSeconds)}`;
+  return (
+    `${p.status}${p.paused ? ' (paused)' : ''}: ${done}/${total} tasks done (${t.running} running, ${t.failed} failed` +
+    `${t.skipped ? `, ${t.skipped} already done` : ''}), ${p.rowsWritten.toLocaleString('en-US')} rows, ` +
+    `${p.rowsPerSecond.toLocaleString('en-US')} rows/s${eta}`
+  );
+}
+
+/** `75` → `1m15s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** The report as a table plus a summary line. */
@@ -24,13 +39,30 @@ export function reportText(report: JobReport): string {
   const rows = report.results.map((r) => [
     r.table,
     r.target,
-    r.status,
+    r.skipped ? 'skipped' : r.status,
     r.rowsRead ?? '-',
     r.rowsWritten ?? '-',
     r.sourceCount ?? '-',
     r.targetCount ?? '-',
     r.error ? `${r.error.code}: ${r.error.message}` : '',
   ]);
-  const summary = `job ${report.jobId} ${report.status}: ${report.tasks.succeeded}/${report.tasks.total} tasks succeeded, ${report.rowsWritten.toLocaleString('en-US')} rows written`;
+  const t = report.tasks;
+  const summary =
+    `job ${report.jobId} ${report.status}: ${t.succeeded + t.skipped}/${t.total} tasks succeeded` +
+    `${t.skipped ? ` (${t.skipped} already done earlier)` : ''}, ${t.failed} failed, ` +
+    `${report.rowsWritten.toLocaleString('en-US')} rows written in ${formatDuration(report.durationMs / 1000)}` +
+    (report.resultsOmitted ? `\n(${report.resultsOmitted} more successful tasks are not listed)` : '');
   return `${table(['source', 'target', 'status', 'read', 'written', 'source count', 'target count', 'error'], rows)}\n\n${summary}`;
+}
+
+/** The report as a Markdown table, for pasting into tickets and PRs. */
+export function reportMarkdown(report: JobReport): string {
+  const head =
+    '| source | target | status | read | written | source count | target count | error |\n|---|---|---|---:|---:|---:|---:|---|';
+  const rows = report.results.map(
+    (r) =>
+      `| ${r.table} | ${r.target} | ${r.skipped ? 'skipped' : r.status} | ${r.rowsRead ?? ''} | ${r.rowsWritten ?? ''} | ` +
+      `${r.sourceCount ?? ''} | ${r.targetCount ?? ''} | ${r.error ? `${r.error.code}: ${r.error.message.replace(/\|/g, '\\|')}` : ''} |`,
+  );
+  return `**${report.jobId}**: ${report.status}, ${report.tasks.succeeded + report.tasks.skipped}/${report.tasks.total} tasks, ${report.rowsWritten} rows\n\n${head}\n${rows.join('\n')}`;
 }

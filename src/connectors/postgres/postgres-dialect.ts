@@ -52,6 +52,7 @@ export function createCheckpointTableSql(schema: string): string {
   rows_written bigint NOT NULL DEFAULT 0,
   chunks integer NOT NULL DEFAULT 0,
   baseline_rows bigint NOT NULL DEFAULT 0,
+  completed_at timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now()
 )`;
 }

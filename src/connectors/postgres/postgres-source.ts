@@ -108,9 +108,13 @@ export class PostgresSource implements Source {
     copy.on('error', (e) => release(e));
     copy.on('end', () => release());
     const rowsRead = (): number => copy.rowCount;
-    if (encoding === ChunkEncoding.PgCopyText) return { data: { encoding, stream: copy }, rowsRead, release };
+    const counted = copy.pipe(new ByteCounter());
+    copy.on('error', (e) => counted.destroy(e));
+    const bytesRead = (): number => counted.bytes;
+    if (encoding === ChunkEncoding.PgCopyText)
+      return { data: { encoding, stream: counted }, rowsRead, bytesRead, release };
     const types = table.columns.map((c) => c.type);
-    return { data: { encoding, rows: decodeCopyStream(copy, types) }, rowsRead, release };
+    return { data: { encoding, rows: decodeCopyStream(counted, types) }, rowsRead, bytesRead, release };
   }
 
   async count(table: TableMeta): Promise<number> {
@@ -173,6 +177,19 @@ function keyColumns(table: TableMeta): KeyColumn[] {
 async function* decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncGenerator<Row> {
   const lines = stream.pipe(new LineSplitter());
   for await (const line of lines as AsyncIterable<string>) yield decodeCopyLine(line, types);
+}
+
+/** Passes bytes through unchanged, counting them. */
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(
+    chunk: Buffer,
+    _enc: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
 }
 
 /** Emits one string per newline-terminated line; COPY escapes newlines inside values. */

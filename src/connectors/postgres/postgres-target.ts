@@ -31,6 +31,7 @@ interface CheckpointRow {
   rows_written: string;
   chunks: string;
   baseline_rows: string;
+  completed: string;
 }
 
 const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
@@ -40,6 +41,7 @@ const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
   rowsWritten: Number(row.rows_written),
   chunks: Number(row.chunks),
   baselineRows: Number(row.baseline_rows),
+  completed: row.completed === 't',
 });
 
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
@@ -63,7 +65,7 @@ export class PostgresTarget implements Target {
         await client.query(sql);
       };
       const existing = await client.query<CheckpointRow>(
-        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
+        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
         [request.taskId],
       );
       // A checkpoint means this task already started: resume, and never reset rows it committed.
@@ -105,7 +107,7 @@ export class PostgresTarget implements Target {
           : '0';
       const inserted = await client.query<CheckpointRow>(
         `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES ($1, $2)
-         RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows`,
+         RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
         [request.taskId, baseline ?? '0'],
       );
       return { statements, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
@@ -115,7 +117,7 @@ export class PostgresTarget implements Target {
   async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
     try {
       const result = await this.pool.query<CheckpointRow>(
-        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1`,
+        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1`,
         [taskId],
       );
       return result.rows[0] ? toCheckpoint(taskId, result.rows[0]) : null;
@@ -154,7 +156,7 @@ export class PostgresTarget implements Target {
              SET cursor = $1::jsonb, rows_read = rows_read + $2, rows_written = rows_written + $3,
                  chunks = chunks + 1, updated_at = now()
            WHERE task_id = $4 AND chunks = $5
-           RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows`,
+           RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
           [JSON.stringify(write.range.upTo), rowsRead, rowsWritten, write.taskId, previous.chunks],
         );
         if (!advanced.rows[0]) {
@@ -179,6 +181,17 @@ export class PostgresTarget implements Target {
     });
   }
 
+  async markComplete(taskId: string, targetRef: TableRef): Promise<void> {
+    await this.pool
+      .query(
+        `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))} SET completed_at = now() WHERE task_id = $1`,
+        [taskId],
+      )
+      .catch((e: unknown) => {
+        throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+      });
+  }
+
   async count(targetRef: TableRef): Promise<number> {
     try {
       const result = await this.pool.query<{ n: string }>(
@@ -200,6 +213,10 @@ export class PostgresTarget implements Target {
     try {
       await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       await this.pool.query(sql);
+      // Checkpoint tables made by earlier versions lack later columns.
+      await this.pool.query(
+        `ALTER TABLE ${qualifiedName(checkpointTable(schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
+      );
     } catch (e) {
       // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the table is there.
       const code = (e as { code?: string }).code;
