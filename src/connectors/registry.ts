@@ -1,7 +1,8 @@
 import type { Source, Target } from '../core/connector';
 import type { ConnectionConfig, Engine } from '../spec/connections';
+import { mysqlConnector } from './mysql';
 import { postgresConnector } from './postgres';
-import { localConnector } from './s3';
+import { localConnector, s3Connector } from './s3';
 
 /** A named connection with its secret resolved; exists only inside the worker. */
 export interface ResolvedConnection<E extends Engine = Engine> {
@@ -24,7 +25,9 @@ export interface EngineConnector<E extends Engine = Engine> {
 /** One entry per engine: adding an engine is one folder and one line here. */
 const connectors: { [E in Engine]: EngineConnector<E> } = {
   postgres: postgresConnector,
+  mysql: mysqlConnector,
   local: localConnector,
+  s3: s3Connector,
 };
 
 function connectorFor<E extends Engine>(engine: E): EngineConnector<E> {

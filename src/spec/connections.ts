@@ -25,17 +25,57 @@ export const PostgresConnection = z
   })
   .strict();
 
+/** A MySQL or MariaDB connection; its `database` is the default, job specs name the database to use. */
+export const MysqlConnection = z
+  .object({
+    engine: z.literal('mysql'),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().default(3306),
+    database: z.string(),
+    user: z.string(),
+    ...secretFields,
+    /** Pool size per worker process. */
+    maxConnections: z.number().int().min(1).max(100).default(10),
+  })
+  .strict();
+
 /** A directory on the worker's disk that behaves as an object store (for demos and tests). */
 export const LocalConnection = z
   .object({
     engine: z.literal('local'),
     path: z.string(),
-    format: z.enum(['jsonl', 'csv']).default('jsonl'),
+    format: z.enum(['jsonl', 'csv', 'parquet']).default('jsonl'),
+  })
+  .strict();
+
+/** An S3 bucket or S3-compatible server; the secret key comes inline, from an env var or from a file, like a password. */
+export const S3Connection = z
+  .object({
+    engine: z.literal('s3'),
+    /** The server, e.g. `http://127.0.0.1:9000`; AWS's regional endpoint when absent. */
+    endpoint: z.url().optional(),
+    region: z.string().default('us-east-1'),
+    bucket: z.string().min(1),
+    /** A key prefix all tables live under, e.g. `exports/2024/`. */
+    prefix: z.string().default(''),
+    /** Without one, the AWS SDK's default credential chain applies (environment, instance role, …). */
+    accessKeyId: z.string().optional(),
+    secretAccessKey: z.string().optional(),
+    secretAccessKeyEnv: z.string().optional(),
+    secretAccessKeyFile: z.string().optional(),
+    /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
+    forcePathStyle: z.boolean().default(true),
+    format: z.enum(['parquet', 'csv', 'jsonl']).default('parquet'),
   })
   .strict();
 
 /** Any connection the worker knows. */
-export const ConnectionConfig = z.discriminatedUnion('engine', [PostgresConnection, LocalConnection]);
+export const ConnectionConfig = z.discriminatedUnion('engine', [
+  PostgresConnection,
+  MysqlConnection,
+  LocalConnection,
+  S3Connection,
+]);
 /** A validated connection config. */
 export type ConnectionConfig = z.output<typeof ConnectionConfig>;
 /** The engine names. */

@@ -17,7 +17,7 @@ export interface ConnectionResolver {
 
 /**
  * Builds a resolver from a connections file (YAML or JSON) and from environment
- * variables `MMS_CONNECTION_<NAME>` holding a `postgres://user:pass@host:port/db` URL.
+ * variables `MMS_CONNECTION_<NAME>` holding a `postgres://user:pass@host:port/db` (or `mysql://…`) URL.
  */
 export function loadConnections(
   options: { file?: string; env?: NodeJS.ProcessEnv } = {},
@@ -68,25 +68,40 @@ export function loadConnections(
 
 /** Reads a secret from the config: inline, from an environment variable, or from a file. */
 function readSecret(name: string, config: ConnectionConfig, env: NodeJS.ProcessEnv): string | undefined {
-  if (!('user' in config)) return undefined;
-  if (config.password !== undefined) return config.password;
-  if (config.passwordEnv) {
-    const value = env[config.passwordEnv];
+  const secret = secretSource(config);
+  if (!secret) return undefined;
+  if (secret.inline !== undefined) return secret.inline;
+  if (secret.env) {
+    const value = env[secret.env];
     if (value === undefined) {
       throw new MigrationError(
         ErrorCode.BadConnection,
-        `connection "${name}" reads its password from $${config.passwordEnv}, which is not set in the worker`,
+        `connection "${name}" reads its ${secret.what} from $${secret.env}, which is not set in the worker`,
         { connection: name },
       );
     }
     return value;
   }
-  if (config.passwordFile) return readFileSync(config.passwordFile, 'utf8').replace(/\r?\n$/, '');
+  if (secret.file) return readFileSync(secret.file, 'utf8').replace(/\r?\n$/, '');
   return undefined;
+}
+
+/** Where a connection's secret comes from: a database password, or an S3 secret access key. */
+function secretSource(
+  config: ConnectionConfig,
+): { what: string; inline?: string; env?: string; file?: string } | null {
+  if (config.engine === 's3') {
+    const { secretAccessKey: inline, secretAccessKeyEnv: env, secretAccessKeyFile: file } = config;
+    return { what: 'secret access key', inline, env, file };
+  }
+  if (!('user' in config)) return null;
+  return { what: 'password', inline: config.password, env: config.passwordEnv, file: config.passwordFile };
 }
 
 function resolveRelative(config: ConnectionConfig, base: string): ConnectionConfig {
   if (config.engine === 'local') return { ...config, path: path.resolve(base, config.path) };
+  if (config.engine === 's3' && config.secretAccessKeyFile)
+    return { ...config, secretAccessKeyFile: path.resolve(base, config.secretAccessKeyFile) };
   if ('passwordFile' in config && config.passwordFile)
     return { ...config, passwordFile: path.resolve(base, config.passwordFile) };
   return config;
@@ -110,6 +125,16 @@ export function parseConnectionUrl(
       engine: 'postgres',
       host: url.hostname || '127.0.0.1',
       port: url.port ? Number(url.port) : 5432,
+      database: decodeURIComponent(url.pathname.slice(1)),
+      user: decodeURIComponent(url.username),
+    });
+    return { config, password };
+  }
+  if (url.protocol === 'mysql:' || url.protocol === 'mariadb:') {
+    const config = ConnectionConfig.parse({
+      engine: 'mysql',
+      host: url.hostname || '127.0.0.1',
+      port: url.port ? Number(url.port) : 3306,
       database: decodeURIComponent(url.pathname.slice(1)),
       user: decodeURIComponent(url.username),
     });

@@ -1,17 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectStore } from './object-store';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectBody, ObjectStore } from './object-store';
 
 /** An object store in a local directory: keys are relative paths, writes go through a rename. */
 export class LocalStore implements ObjectStore {
   constructor(private readonly root: string) {}
 
-  async put(key: string, body: Buffer | string): Promise<void> {
+  async put(key: string, body: ObjectBody): Promise<void> {
     const file = this.resolve(key);
     await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.tmp-${process.pid}`;
-    await writeFile(temp, body);
-    await rename(temp, file);
+    // A unique temp name, so two writers of one key never interleave; the rename makes the object appear whole.
+    const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      if (body instanceof Readable) await pipeline(body, createWriteStream(temp));
+      else await writeFile(temp, body);
+      await rename(temp, file);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -37,9 +48,24 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.resolve(prefix), { withFileTypes: true });
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
   async delete(keys: string[]): Promise<void> {
     await Promise.all(keys.map((key) => rm(this.resolve(key), { force: true })));
   }
+
+  async close(): Promise<void> {}
 
   /** Maps a key into the root, refusing keys that would climb out of it. */
   private resolve(key: string): string {
