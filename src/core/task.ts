@@ -86,4 +86,6 @@ export interface JobReport {
   results: TaskResult[];
   /** How many results were left out of `results` to respect that limit. */
   resultsOmitted: number;
+  /** How many times the job continued as new to keep each run's history short. */
+  continuedAsNew: number;
 }

@@ -208,6 +208,7 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
     durationMs: Date.now() - state.startedAt,
     results: [...state.results].sort((a, b) => a.taskId.localeCompare(b.taskId)),
     resultsOmitted: state.resultsOmitted,
+    continuedAsNew: state.continuedAsNew,
   };
 }
 

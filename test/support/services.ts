@@ -71,6 +71,7 @@ export function spawnWorker(options: {
   taskQueue: string;
   connectionsFile: string;
   env?: Record<string, string>;
+  temporalAddress?: string;
 }): WorkerProcess {
   const child = spawn(
     process.execPath,
@@ -81,7 +82,7 @@ export function spawnWorker(options: {
         ...process.env,
         MMS_TASK_QUEUE: options.taskQueue,
         MMS_CONNECTIONS_FILE: options.connectionsFile,
-        MMS_TEMPORAL_ADDRESS: services.temporalAddress,
+        MMS_TEMPORAL_ADDRESS: options.temporalAddress ?? services.temporalAddress,
         MMS_LOG_LEVEL: 'info',
         ...options.env,
       },

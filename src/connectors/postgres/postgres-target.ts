@@ -48,6 +48,8 @@ const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
 export class PostgresTarget implements Target {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
 
+  private readonly ensuredSchemas = new Set<string>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** A PostgreSQL source's native column types are kept as they are. */
@@ -210,6 +212,8 @@ export class PostgresTarget implements Target {
   private async ensureCheckpointTable(schema: string, statements: string[]): Promise<void> {
     const sql = createCheckpointTableSql(schema);
     statements.push(sql);
+    // Once per schema per worker: with thousands of small tables this DDL would dominate.
+    if (this.ensuredSchemas.has(schema)) return;
     try {
       await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       await this.pool.query(sql);
@@ -222,6 +226,7 @@ export class PostgresTarget implements Target {
       const code = (e as { code?: string }).code;
       if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
     }
+    this.ensuredSchemas.add(schema);
   }
 
   /** Runs work in one transaction on one client; a client that failed mid-protocol is discarded. */
