@@ -1,6 +1,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ErrorCode, MigrationError } from '../core/errors';
 import { redact } from '../core/secrets';
+import { activityStarted, recordActivityError } from '../worker/metrics';
 
 /**
  * The one place a MigrationError becomes an ApplicationFailure: terminal codes are
@@ -23,15 +24,20 @@ export function toApplicationFailure(error: unknown): Error {
   });
 }
 
-/** Wraps an activity so that every error leaves it classified and scrubbed. */
+/** Wraps an activity so that every error leaves it classified and scrubbed, and counted in the worker's metrics. */
 export function classified<A extends unknown[], R>(
   activity: (...args: A) => Promise<R>,
 ): (...args: A) => Promise<R> {
   return async (...args: A) => {
+    const ended = activityStarted();
     try {
       return await activity(...args);
     } catch (e) {
-      throw toApplicationFailure(e);
+      const failure = toApplicationFailure(e);
+      recordActivityError(failure instanceof ApplicationFailure ? (failure.type ?? 'UNKNOWN') : 'CANCELLED');
+      throw failure;
+    } finally {
+      ended();
     }
   };
 }

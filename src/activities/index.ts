@@ -4,15 +4,27 @@ import {
   chooseEncoding,
   type Checkpoint,
   type DiscoverPage,
+  type KeyTuple,
   type PrepareResult,
   type Source,
   type Target,
 } from '../core/connector';
 import { ErrorCode, MigrationError } from '../core/errors';
+import { formatLogicalType } from '../core/logical-types';
+import { tableLabel } from '../core/table';
 import { throttleDelayMs } from '../core/throttle';
-import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, VerifyResult } from '../core/task';
+import { taskWarnings } from '../core/warnings';
+import type {
+  CopyProgress,
+  CopyResult,
+  DiscoverRequest,
+  MigrationTask,
+  TaskPlan,
+  VerifyResult,
+} from '../core/task';
 import { openSource, openTarget } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
+import { recordChunk } from '../worker/metrics';
 import { classified } from './errors';
 
 /** How often a copy heartbeats while a single chunk is still in flight. */
@@ -43,6 +55,11 @@ export class ConnectorCache {
       this.targets.set(name, target);
     }
     return target;
+  }
+
+  /** The engine behind a connection name. */
+  engine(name: string): string {
+    return this.connections.resolve(name).config.engine;
   }
 
   /** Closes every pool. */
@@ -79,6 +96,7 @@ export function createActivities(cache: ConnectorCache) {
         targetRef: task.targetRef,
         writeMode: task.writeMode,
         createMode: task.createMode,
+        targetParent: task.targetParent,
       });
     }),
 
@@ -107,28 +125,49 @@ export function createActivities(cache: ConnectorCache) {
       // A chunk can take longer than the heartbeat timeout; keep saying we are alive while it runs.
       const ticker = setInterval(() => ctx.heartbeat(progress()), heartbeatEveryMs);
       try {
-        for (;;) {
-          // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
-          if (ctx.cancellationSignal.aborted)
-            throw new CancelledFailure('copy cancelled at a chunk boundary');
-          const range = await source.nextChunk(task.table, checkpoint.cursor, task.chunkRows);
-          if (!range) break;
-          const chunk = await source.read(task.table, range, encoding);
-          const previous: Checkpoint = checkpoint;
-          checkpoint = await target.writeChunk({
-            taskId: task.taskId,
-            table: task.table,
-            targetRef: task.targetRef,
-            range,
-            previous,
-            chunk,
-          });
-          thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
-          thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
-          ctx.heartbeat(progress());
-          if (task.throttle) {
-            // Context.sleep ends early with a CancelledFailure when the copy is cancelled.
-            await ctx.sleep(throttleDelayMs(thisAttempt, Date.now() - thisAttempt.startedAt, task.throttle));
+        // A shard set copies its members in order; its cursor is [member index, ...member key].
+        const members = task.members ?? [task.table];
+        const start = task.members
+          ? positionInShards(checkpoint.cursor)
+          : { member: 0, after: checkpoint.cursor };
+        for (let member = start.member; member < members.length; member++) {
+          const table = members[member]!;
+          let after = member === start.member ? start.after : null;
+          for (;;) {
+            // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
+            if (ctx.cancellationSignal.aborted)
+              throw new CancelledFailure('copy cancelled at a chunk boundary');
+            const chunkStarted = performance.now();
+            const range = await source.nextChunk(table, after, task.chunkRows);
+            if (!range) break;
+            const chunk = await source.read(table, range, encoding);
+            const previous: Checkpoint = checkpoint;
+            checkpoint = await target.writeChunk({
+              taskId: task.taskId,
+              table: task.table,
+              targetRef: task.targetRef,
+              range,
+              previous,
+              chunk,
+              writeMode: task.writeMode,
+              ...(task.members ? { cursor: [String(member), ...range.upTo] } : {}),
+            });
+            after = range.upTo;
+            thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
+            thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
+            ctx.heartbeat(progress());
+            recordChunk(
+              task,
+              checkpoint.rowsWritten - previous.rowsWritten,
+              chunk.bytesRead?.() ?? 0,
+              chunkStarted,
+            );
+            if (task.throttle) {
+              // Context.sleep ends early with a CancelledFailure when the copy is cancelled.
+              await ctx.sleep(
+                throttleDelayMs(thisAttempt, Date.now() - thisAttempt.startedAt, task.throttle),
+              );
+            }
           }
         }
       } finally {
@@ -146,6 +185,39 @@ export function createActivities(cache: ConnectorCache) {
       };
     }),
 
+    /** Shows what a task would do, writing nothing: the DDL, the type mapping and warnings. */
+    previewTask: classified(async (task: MigrationTask): Promise<TaskPlan> => {
+      const target = cache.target(task.target.connection);
+      const statements = target.previewsDdl
+        ? (
+            await target.prepare(
+              {
+                taskId: task.taskId,
+                table: task.table,
+                targetRef: task.targetRef,
+                writeMode: task.writeMode,
+                createMode: task.createMode,
+                targetParent: task.targetParent,
+              },
+              { dryRun: true },
+            )
+          ).statements
+        : ['(this target cannot preview its DDL yet)'];
+      return {
+        taskId: task.taskId,
+        table: tableLabel(task.table.ref),
+        target: tableLabel(task.targetRef),
+        estimatedRows: task.table.estimatedRows,
+        columns: task.table.columns.map((c) => ({
+          name: c.name,
+          nativeType: c.nativeType,
+          logicalType: formatLogicalType(c.type),
+        })),
+        statements,
+        warnings: taskWarnings(task, cache.engine(task.target.connection)),
+      };
+    }),
+
     /** Marks a verified task complete in the target, so a re-run of the job skips it. */
     completeTask: classified(async (task: MigrationTask): Promise<void> => {
       await cache.target(task.target.connection).markComplete(task.taskId, task.targetRef);
@@ -154,13 +226,21 @@ export function createActivities(cache: ConnectorCache) {
     /** Counts both sides. */
     verifyTable: classified(async (task: MigrationTask): Promise<VerifyResult> => {
       const started = Date.now();
-      const [sourceCount, targetCount] = await Promise.all([
-        cache.source(task.source.connection).count(task.table),
+      const source = cache.source(task.source.connection);
+      const [sourceCounts, targetCount] = await Promise.all([
+        Promise.all((task.members ?? [task.table]).map((t) => source.count(t))),
         cache.target(task.target.connection).count(task.targetRef),
       ]);
+      const sourceCount = sourceCounts.reduce((sum, n) => sum + n, 0);
       return { sourceCount, targetCount, durationMs: Date.now() - started };
     }),
   };
+}
+
+/** Where a shard set's copy resumes: the member index and the key within it. */
+export function positionInShards(cursor: KeyTuple | null): { member: number; after: KeyTuple | null } {
+  if (!cursor) return { member: 0, after: null };
+  return { member: Number(cursor[0]), after: cursor.slice(1) };
 }
 
 /** The activity functions, as workflows see their types. */

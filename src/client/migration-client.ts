@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { MigrationError, ErrorCode } from '../core/errors';
-import type { JobReport } from '../core/task';
+import type { CopyProgress, JobPlan, JobReport, MigrationTask } from '../core/task';
 import { formatSpecIssues, parseJobSpec, type JobSpecInput } from '../spec/job-spec';
+import type { Catalog, catalogBrowse } from '../workflows/catalog';
 import {
   pauseSignal,
   progressQuery,
@@ -20,6 +21,17 @@ export interface StartedJob {
   jobId: string;
   runId: string;
   url: string;
+}
+
+/** Where one running task stands, from its copy's last heartbeat. */
+export interface TaskProgress {
+  taskId: string;
+  /** `prepare`, `copy` or `verify`: the activity the task runs now, or `waiting` between them. */
+  phase: string;
+  /** Rows committed so far (the copy's heartbeat; the target's checkpoint is the truth). */
+  rows: number;
+  /** Rows the source's statistics promise for the table. */
+  estimatedRows: number;
 }
 
 /** What `status` tells about a job without waiting for it. */
@@ -109,12 +121,21 @@ export class MigrationClient {
     return info;
   }
 
+  /** Shows what a spec would do, writing nothing: tasks, DDL, type mapping and warnings (runs on a worker). */
+  async plan(input: JobSpecInput): Promise<JobPlan> {
+    const parsed = parseJobSpec(input);
+    if (!parsed.ok) throw new MigrationError(ErrorCode.BadSpec, formatSpecIssues(parsed.issues));
+    return (await this.client.workflow.execute('migrationPlan', {
+      workflowId: `mms-plan-${randomUUID().slice(0, 8)}`,
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+    })) as JobPlan;
+  }
+
   /** Re-runs a finished job under the same id with its original spec: completed tasks are skipped. */
   async rerun(jobId: string): Promise<StartedJob> {
-    const history = await this.client.workflow.getHandle(jobId).fetchHistory();
-    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) throw new MigrationError(ErrorCode.BadSpec, `job ${jobId} has no recorded spec to re-run`);
-    const spec = defaultPayloadConverter.fromPayload<JobSpecInput>(payload);
+    const spec = await this.recordedInput<JobSpecInput>(jobId);
+    if (!spec) throw new MigrationError(ErrorCode.BadSpec, `job ${jobId} has no recorded spec to re-run`);
     return this.start({ ...spec, jobId });
   }
 
@@ -156,6 +177,53 @@ export class MigrationClient {
       if (jobs.length >= (options.limit ?? 50)) break;
     }
     return jobs;
+  }
+
+  /**
+   * Where one running task stands. It reads the task's pending copy activity (rows from its heartbeat),
+   * and its input once for the estimate, so a CLI can draw a bar per task.
+   */
+  async taskProgress(taskId: string, estimatedRows?: number): Promise<TaskProgress> {
+    const handle = this.client.workflow.getHandle(taskId);
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    const activity = pending[0];
+    const details = activity?.heartbeatDetails?.payloads?.[0];
+    const rows = details ? defaultPayloadConverter.fromPayload<CopyProgress>(details).rows : 0;
+    const phases: Record<string, string> = {
+      prepareTarget: 'prepare',
+      copyTable: 'copy',
+      verifyTable: 'verify',
+    };
+    const phase = phases[activity?.activityType?.name ?? ''] ?? 'waiting';
+    if (estimatedRows === undefined) {
+      const task = await this.recordedInput<MigrationTask>(taskId);
+      estimatedRows = task?.table.estimatedRows ?? 0;
+    }
+    return { taskId, phase, rows, estimatedRows };
+  }
+
+  /**
+   * Lists a source's tables with primary keys and size estimates. It runs as a short `catalogBrowse`
+   * workflow because only the workers hold the credentials.
+   */
+  async catalog(connection: string, schema: string, include?: string[]): Promise<Catalog> {
+    return this.client.workflow.execute<typeof catalogBrowse>('catalogBrowse', {
+      workflowId: `mms-catalog-${connection}-${randomUUID().slice(0, 8)}`,
+      taskQueue: this.settings.taskQueue,
+      args: [{ connection, schema, include }],
+      staticSummary: `catalog of ${connection}:${schema}`,
+    });
+  }
+
+  /** The first argument a workflow was started with, as its history records it. */
+  private async recordedInput<T>(workflowId: string): Promise<T | undefined> {
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.settings.namespace,
+      execution: { workflowId },
+      maximumPageSize: 1,
+    });
+    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return payload ? defaultPayloadConverter.fromPayload<T>(payload) : undefined;
   }
 
   /** Stops a job from starting new tasks; running tasks finish. */

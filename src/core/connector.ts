@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { Checksum } from './checksum';
+import type { LogicalType } from './logical-types';
 import type { TableMeta, TableRef } from './table';
 
 /** Key values of one row in key order, in the source engine's exact text form. */
@@ -83,6 +85,8 @@ export interface TableSelection {
   include: string[];
   /** Glob patterns that drop a table. */
   exclude: string[];
+  /** Instead of tables: the partitions of these partitioned tables whose names match the globs. */
+  partitions?: { table: string; include: string[]; exclude: string[] }[];
 }
 
 /** One page of discovered tables. */
@@ -94,7 +98,7 @@ export interface DiscoverPage {
 }
 
 /** How a target treats rows that were there before the job. */
-export const WriteMode = { Overwrite: 'overwrite', Append: 'append' } as const;
+export const WriteMode = { Overwrite: 'overwrite', Append: 'append', Upsert: 'upsert' } as const;
 /** One of the {@link WriteMode} values. */
 export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode];
 
@@ -111,6 +115,8 @@ export interface PrepareRequest {
   table: TableMeta;
   /** Where the data goes in the target. */
   targetRef: TableRef;
+  /** For a partition: the target's name of its parent table, created first when missing. */
+  targetParent?: string;
   writeMode: WriteMode;
   createMode: CreateMode;
 }
@@ -131,6 +137,10 @@ export interface ChunkWrite {
   range: ChunkRange;
   /** The checkpoint this chunk follows; the write fails if the stored one differs. */
   previous: Checkpoint;
+  /** Upsert replaces rows with the same primary key; other modes (the default) insert. */
+  writeMode?: WriteMode;
+  /** The cursor the checkpoint records for this chunk (defaults to `range.upTo`). */
+  cursor?: KeyTuple;
   chunk: ChunkStream;
 }
 
@@ -142,20 +152,32 @@ export interface Source {
   discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage>;
   /** Finds the next chunk of at most `maxRows` rows after `after`, or null when no rows remain. */
   nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null>;
-  /** Streams the rows of one chunk, in key order, in the given encoding. */
+  /** Streams the rows of one chunk in the given encoding; no row order is promised (sort to compare). */
   read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream>;
   /** Counts the table's rows. */
   count(table: TableMeta): Promise<number>;
+  /**
+   * Optional fast path of verification: the checksum (core/checksum.ts) of one chunk's rows, computed
+   * inside the engine with values read as the canonical `types`; null when this table needs the JS path.
+   */
+  checksum?(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null>;
+  /** Set when chunks are stored parts (object stores), not primary-key ranges another engine could select. */
+  readonly chunksByPart?: boolean;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }
 
 /** Writes tables into one target system, each chunk atomically with its checkpoint. */
 export interface Target {
+  /** Whether `prepare` honours `dryRun`; `mms plan` previews DDL only on targets that do. */
+  readonly previewsDdl?: boolean;
   /** Encodings this target accepts, fastest first. */
   readonly encodings: readonly ChunkEncoding[];
-  /** Creates or resets the table per the modes and makes sure a checkpoint exists; idempotent. */
-  prepare(request: PrepareRequest): Promise<PrepareResult>;
+  /**
+   * Creates or resets the table per the modes and makes sure a checkpoint exists; idempotent.
+   * With `dryRun` it writes nothing and returns the statements it would run (for `mms plan`).
+   */
+  prepare(request: PrepareRequest, options?: { dryRun?: boolean }): Promise<PrepareResult>;
   /** Reads the committed checkpoint of a task: the truth on any (re)start. */
   readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null>;
   /** Writes one chunk and advances the checkpoint in one atomic step, returning the new checkpoint. */
@@ -166,6 +188,16 @@ export interface Target {
   markComplete(taskId: string, targetRef: TableRef): Promise<void>;
   /** Counts the rows the target table holds. */
   count(targetRef: TableRef): Promise<number>;
+  /**
+   * Optional (verification repair): replaces the rows whose key is in `range` with the chunk's rows in
+   * one transaction, leaving the checkpoint as it is; returns the rows written.
+   */
+  replaceRange?(
+    table: TableMeta,
+    targetRef: TableRef,
+    range: ChunkRange,
+    chunk: ChunkStream,
+  ): Promise<number>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

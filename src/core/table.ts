@@ -36,6 +36,20 @@ export interface TableMeta {
   estimatedRows: number;
   /** The engine's size estimate in bytes. */
   estimatedBytes: number;
+  /** Set when this table is one partition of a partitioned table. */
+  partition?: PartitionInfo;
+  /** Values the source appends to every row after the real columns (e.g. a shard column). */
+  constantColumns?: { name: string; value: string }[];
+}
+
+/** How a partition hangs off its parent, in the source engine's own DDL terms. */
+export interface PartitionInfo {
+  /** The partitioned (parent) table's name, in the same schema. */
+  parent: string;
+  /** The partition bound, e.g. PostgreSQL `FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')`. */
+  bound: string;
+  /** The parent's partition key, e.g. PostgreSQL `RANGE (created_at)`. */
+  keyDef: string;
 }
 
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */

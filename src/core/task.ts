@@ -9,8 +9,15 @@ export interface MigrationTask {
   /** Connection names only. */
   source: { connection: string };
   target: { connection: string };
+  /** The table to copy; for a shard set, the target's shape (the members' columns plus the shard column). */
   table: TableMeta;
   targetRef: TableRef;
+  /** For a partition: the target name of its partitioned parent. */
+  targetParent?: string;
+  /** For a shard set: the source tables merged into the target, copied in this order. */
+  members?: TableMeta[];
+  /** For a shard set: the target column that records each row's source table. */
+  shardColumn?: string;
   writeMode: WriteMode;
   createMode: CreateMode;
   chunkRows: number;
@@ -88,4 +95,25 @@ export interface JobReport {
   resultsOmitted: number;
   /** How many times the job continued as new to keep each run's history short. */
   continuedAsNew: number;
+}
+
+/** What `mms plan` shows for one task, without writing anything. */
+export interface TaskPlan {
+  taskId: string;
+  table: string;
+  target: string;
+  estimatedRows: number;
+  /** Source column → native type → logical type. */
+  columns: { name: string; nativeType: string; logicalType: string }[];
+  /** The statements prepareTarget would run against the target as it is now. */
+  statements: string[];
+  warnings: string[];
+}
+
+/** What a job would do: its tasks with DDL, type mapping and warnings. */
+export interface JobPlan {
+  kind: string;
+  tasks: TaskPlan[];
+  /** Tasks found but not previewed, to keep the answer under Temporal's payload limit. */
+  tasksOmitted: number;
 }

@@ -21,7 +21,7 @@ export const JobSpec = z
         message: 'must be letters, digits, _ . : - (at most 121)',
       })
       .optional(),
-    kind: z.enum(['database', 'tables']).default('database'),
+    kind: z.enum(['database', 'tables', 'partitions', 'shards']).default('database'),
     source: z
       .object({
         connection: ConnectionRef,
@@ -41,7 +41,44 @@ export const JobSpec = z
     /** With kind "database": glob patterns of tables to include (default all) and exclude. */
     include: globList.default(['*']),
     exclude: globList.default([]),
-    writeMode: z.enum(['overwrite', 'append']).default('overwrite'),
+    /** With kind "partitions": the partitioned tables and which of their partitions (globs over partition names). */
+    partitions: z
+      .array(
+        z
+          .object({
+            table: z.string().min(1),
+            include: globList.default(['*']),
+            exclude: globList.default([]),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional(),
+    /** With kind "shards": sets of same-shaped source tables (names or globs), each merged into one target table. */
+    shards: z
+      .array(
+        z
+          .object({
+            target: z.string().min(1),
+            tables: globList.min(1),
+            /** A column added to the target that records each row's source table. */
+            shardColumn: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional(),
+    /** How target tables are named: an explicit rename wins, else prefix + source name + suffix. */
+    naming: z
+      .object({
+        prefix: z.string().default(''),
+        suffix: z.string().default(''),
+        rename: z.record(z.string(), z.string().min(1)).default({}),
+      })
+      .strict()
+      .default({ prefix: '', suffix: '', rename: {} }),
+    /** overwrite: empty the target first; append: add rows; upsert: insert or update by primary key. */
+    writeMode: z.enum(['overwrite', 'append', 'upsert']).default('overwrite'),
     createMode: z.enum(['ifMissing', 'recreate', 'never']).default('ifMissing'),
     /** Rows per chunk: the unit of commit, checkpoint and checksum. */
     chunkRows: z.number().int().min(1).max(5_000_000).default(50_000),
@@ -70,6 +107,25 @@ export const JobSpec = z
         path: ['tables'],
         message: 'a job of kind "tables" needs a list of tables',
       });
+    }
+    for (const [kind, field] of [
+      ['partitions', 'partitions'],
+      ['shards', 'shards'],
+    ] as const) {
+      if (spec.kind === kind && !spec[field]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `a job of kind "${kind}" needs a "${field}" list`,
+        });
+      }
+      if (spec.kind !== kind && spec[field]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `"${field}" only applies to jobs of kind "${kind}"`,
+        });
+      }
     }
     if (spec.kind === 'database' && spec.tables) {
       ctx.addIssue({

@@ -3,6 +3,7 @@ import { ConnectorCache, createActivities } from '../activities';
 import { temporalSettings, type TemporalSettings } from '../client/config';
 import { loadConnections, type ConnectionResolver } from './connections';
 import { createLogger, TemporalLogger } from './logger';
+import { serveMetrics } from './metrics';
 
 /** Options of a worker process. */
 export interface WorkerOptions {
@@ -13,6 +14,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** Activities run at once per worker. */
   maxConcurrentActivities?: number;
+  /** Serves Prometheus metrics at `/metrics` on this port; off when absent. */
+  metricsPort?: number;
 }
 
 let runtimeInstalled = false;
@@ -59,9 +62,11 @@ export async function createWorker(
 export async function runWorker(options: WorkerOptions = {}): Promise<void> {
   const { worker, close } = await createWorker(options);
   options.signal?.addEventListener('abort', () => worker.shutdown());
+  const metrics = options.metricsPort === undefined ? undefined : await serveMetrics(options.metricsPort);
   try {
     await worker.run();
   } finally {
+    metrics?.close();
     await close();
   }
 }

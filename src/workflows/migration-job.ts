@@ -27,7 +27,9 @@ import {
   setParallelismUpdate,
   type JobProgress,
 } from './definitions';
+import { planShardSets, planTask, selectionOf } from './planning';
 import { tableMigration } from './table-migration';
+import { showProgress } from './current-details';
 
 const { discoverSource } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -46,9 +48,6 @@ const maxReportedFailures = 300;
 const maxReportedSuccesses = 200;
 /** Failed tasks kept for `retryFailed` in the running job; beyond this, re-run the job instead. */
 const maxRetainedFailures = 200;
-/** Heartbeat timeout of copies unless the spec says otherwise. */
-const defaultHeartbeatTimeoutSeconds = 30;
-
 /** Everything a job carries across continue-as-new: small, however many tables the job has. */
 export interface JobState {
   startedAt: number;
@@ -56,6 +55,8 @@ export interface JobState {
   discoveryDone: boolean;
   /** Planned tasks not started yet: at most one discovery page plus retried failures. */
   queue: MigrationTask[];
+  /** Shard jobs: the members discovered so far, grouped into tasks once discovery is done. */
+  shardMembers: TableMeta[];
   /** Failed tasks with their inputs, so `retryFailed` can run them again. */
   failedTasks: MigrationTask[];
   totals: {
@@ -93,6 +94,7 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
     discoveryAfter: null,
     discoveryDone: false,
     queue: [],
+    shardMembers: [],
     failedTasks: [],
     totals: { planned: 0, succeeded: 0, failed: 0, skipped: 0, rowsWritten: 0, estimatedRows: 0 },
     results: [],
@@ -128,9 +130,12 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
       },
     },
   );
+  // The Web UI's "Current Details": refreshed whenever the numbers change.
+  const show = (): void => showProgress(progressOf(jobId, state, status, [...running.keys()]));
   const setStatus = (next: JobStatus): void => {
     status = next;
     upsertSearchAttributes([{ key: searchAttributes.status, value: next }]);
+    show();
   };
   upsertSearchAttributes([
     { key: searchAttributes.jobId, value: jobId },
@@ -149,6 +154,7 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
     }).catch((e: unknown): TaskResult => failedResult(task, e));
     running.delete(task.taskId);
     record(state, task, result);
+    show();
   };
 
   const wantsNewRun = (): boolean => workflowInfo().continueAsNewSuggested;
@@ -160,6 +166,7 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
 
   try {
     for (;;) {
+      show();
       await condition(
         () => canStart() || canDiscover() || allDone() || (wantsNewRun() && running.size === 0),
       );
@@ -212,43 +219,29 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
   };
 }
 
-/** Lists the next page of source tables and queues one task per table. */
+/**
+ * Lists the next page of source tables and queues one task per table or partition.
+ * Shard sets need every member first, so their tasks are queued once discovery is done.
+ */
 async function discoverPage(spec: JobSpec, jobId: string, state: JobState): Promise<void> {
   const page: DiscoverPage = await discoverSource({
     connection: spec.source.connection,
-    selection: {
-      schema: spec.source.schema,
-      tables: spec.tables,
-      include: spec.include,
-      exclude: spec.exclude,
-    },
+    selection: selectionOf(spec),
     after: state.discoveryAfter,
     pageSize: discoveryPageSize,
   });
-  const tasks = page.tables.map((table) => planTask(spec, jobId, table));
-  state.queue.push(...tasks);
-  state.totals.planned += tasks.length;
-  state.totals.estimatedRows += page.tables.reduce((sum, t) => sum + t.estimatedRows, 0);
   state.discoveryAfter = page.nextAfter;
   state.discoveryDone = page.nextAfter === null;
-}
-
-/** One table becomes one task with a deterministic id. */
-function planTask(spec: JobSpec, jobId: string, table: TableMeta): MigrationTask {
-  return {
-    jobId,
-    taskId: `${jobId}/${table.ref.schema}.${table.ref.name}`,
-    source: { connection: spec.source.connection },
-    target: { connection: spec.target.connection },
-    table,
-    targetRef: { schema: spec.target.schema ?? spec.source.schema, name: table.ref.name },
-    writeMode: spec.writeMode,
-    createMode: spec.createMode,
-    chunkRows: spec.chunkRows,
-    verify: spec.verify,
-    throttle: spec.throttle,
-    heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds ?? defaultHeartbeatTimeoutSeconds,
-  };
+  if (spec.kind === 'shards') state.shardMembers.push(...page.tables);
+  const tasks =
+    spec.kind !== 'shards'
+      ? page.tables.map((table) => planTask(spec, jobId, table))
+      : state.discoveryDone
+        ? planShardSets(spec, jobId, state.shardMembers)
+        : [];
+  state.queue.push(...tasks);
+  state.totals.planned += tasks.length;
+  state.totals.estimatedRows += tasks.reduce((sum, t) => sum + t.table.estimatedRows, 0);
 }
 
 /** Adds a finished task to the totals, keeping the report and the retry list bounded. */

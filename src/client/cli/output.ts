@@ -26,6 +26,18 @@ export function progressLine(p: JobProgress): string {
   );
 }
 
+/** `1536` → `1.5 KiB`: sizes for people. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
 /** `75` → `1m15s`. */
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);

@@ -43,6 +43,21 @@ export function createTableSql(
   return `CREATE TABLE ${qualifiedName(ref)} (\n${lines.join(',\n')}\n)`;
 }
 
+/** `CREATE TABLE … PARTITION OF parent FOR VALUES …` for one partition. */
+export function createPartitionSql(ref: TableRef, parent: string, bound: string): string {
+  return `CREATE TABLE ${qualifiedName(ref)} PARTITION OF ${qualifiedName({ schema: ref.schema, name: parent })} ${bound}`;
+}
+
+/** `INSERT … SELECT … ON CONFLICT (key) DO UPDATE`: an upsert of staged rows by primary key. */
+export function upsertSql(ref: TableRef, stage: string, columns: string[], primaryKey: string[]): string {
+  const list = columns.map(quoteIdent).join(', ');
+  const updates = columns
+    .filter((c) => !primaryKey.includes(c))
+    .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+  const action = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+  return `INSERT INTO ${qualifiedName(ref)} (${list}) SELECT ${list} FROM ${quoteIdent(stage)} ON CONFLICT (${primaryKey.map(quoteIdent).join(', ')}) ${action}`;
+}
+
 /** `CREATE TABLE IF NOT EXISTS` for the checkpoint table. */
 export function createCheckpointTableSql(schema: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(checkpointTable(schema))} (
@@ -90,17 +105,19 @@ export function chunkBoundSql(
   return `SELECT ${select} FROM ${qualifiedName(ref)}${where} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
 }
 
-/** `COPY (SELECT … WHERE key in (after, upTo]) TO STDOUT`. */
+/** `COPY (SELECT … WHERE key in (after, upTo]) TO STDOUT`; constants become extra text columns after the real ones. */
 export function copyOutSql(
   ref: TableRef,
   columns: string[],
   key: KeyColumn[],
   after: KeyTuple | null,
   upTo: KeyTuple,
+  constants: string[] = [],
 ): string {
   const conditions = [keyComparison(key, '<=', upTo)];
   if (after) conditions.unshift(keyComparison(key, '>', after));
-  return `COPY (SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}) TO STDOUT`;
+  const select = [...columns.map(quoteIdent), ...constants.map((c) => `${quoteLiteral(c)}::text`)].join(', ');
+  return `COPY (SELECT ${select} FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}) TO STDOUT`;
 }
 
 /** `COPY "s"."t" (cols) FROM STDIN`. */

@@ -29,6 +29,31 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname
 LIMIT $4`;
 
+const partitionedTablesSql = `
+SELECT c.relname AS name FROM pg_partitioned_table pt
+JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = ANY($2)`;
+
+const listPartitionsSql = `
+SELECT c.oid::text AS oid, c.relname AS name, p.relname AS parent, pg_get_expr(c.relpartbound, c.oid) AS bound,
+       pg_get_partkeydef(p.oid) AS key_def, greatest(c.reltuples, 0)::bigint::text AS est_rows,
+       pg_total_relation_size(c.oid)::text AS est_bytes
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_class p ON p.oid = i.inhparent
+JOIN pg_namespace n ON n.oid = p.relnamespace
+WHERE n.nspname = $1 AND p.relname = ANY($2) AND ($3::text IS NULL OR c.relname > $3)
+ORDER BY c.relname
+LIMIT $4`;
+
+/** One row of the table listing. */
+interface ListedTable {
+  oid: string;
+  name: string;
+  est_rows: string;
+  est_bytes: string;
+}
+
 const columnsSql = `
 SELECT a.attrelid::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type,
        a.attnotnull AS not_null
@@ -54,28 +79,75 @@ export class PostgresSource implements Source {
   constructor(private readonly pool: pg.Pool) {}
 
   async discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage> {
-    const listed = await this.query<{ oid: string; name: string; est_rows: string; est_bytes: string }>(
-      listTablesSql,
-      [selection.schema, after, selection.tables ?? null, pageSize],
-    );
+    if (selection.partitions) return this.discoverPartitions(selection, after, pageSize);
+    const listed = await this.query<ListedTable>(listTablesSql, [
+      selection.schema,
+      after,
+      selection.tables ?? null,
+      pageSize,
+    ]);
     const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
     const chosen = listed.filter((t) => !isInternalTable(t.name) && matchesSelection(t.name, selection));
-    if (chosen.length === 0) return { tables: [], nextAfter };
+    return { tables: await this.describe(selection.schema, chosen), nextAfter };
+  }
+
+  /** Lists the chosen partitions of partitioned tables, each with its parent, bound and partition key. */
+  private async discoverPartitions(
+    selection: TableSelection,
+    after: string | null,
+    pageSize: number,
+  ): Promise<DiscoverPage> {
+    const wanted = selection.partitions ?? [];
+    if (after === null) {
+      const parents = await this.query<{ name: string }>(partitionedTablesSql, [
+        selection.schema,
+        wanted.map((w) => w.table),
+      ]);
+      const missing = wanted.filter((w) => !parents.some((p) => p.name === w.table)).map((w) => w.table);
+      if (missing.length > 0) {
+        throw new MigrationError(
+          ErrorCode.TableNotFound,
+          `not partitioned tables in ${selection.schema}: ${missing.join(', ')}`,
+          { table: missing[0] },
+        );
+      }
+    }
+    const listed = await this.query<ListedTable & { parent: string; bound: string; key_def: string }>(
+      listPartitionsSql,
+      [selection.schema, wanted.map((w) => w.table), after, pageSize],
+    );
+    const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
+    const chosen = listed.filter((p) =>
+      wanted.some(
+        (w) => w.table === p.parent && matchesSelection(p.name, { schema: selection.schema, ...w }),
+      ),
+    );
+    return { tables: await this.describe(selection.schema, chosen), nextAfter };
+  }
+
+  /** Adds columns, primary keys and, for partitions, their place under the parent. */
+  private async describe(
+    schema: string,
+    chosen: (ListedTable & { parent?: string; bound?: string; key_def?: string })[],
+  ): Promise<TableMeta[]> {
+    if (chosen.length === 0) return [];
     const oids = chosen.map((t) => t.oid);
     const columns = await this.query<{ oid: string; name: string; native_type: string; not_null: string }>(
       columnsSql,
       [oids],
     );
     const keys = await this.query<{ oid: string; columns: string }>(primaryKeysSql, [oids]);
-    const tables = chosen.map((t): TableMeta => ({
+    return chosen.map((t): TableMeta => ({
       engine: 'postgres',
-      ref: { schema: selection.schema, name: t.name },
+      ref: { schema, name: t.name },
       columns: columns.filter((c) => c.oid === t.oid).map(toColumnMeta),
       primaryKey: JSON.parse(keys.find((k) => k.oid === t.oid)?.columns ?? '[]') as string[],
       estimatedRows: Number(t.est_rows),
       estimatedBytes: Number(t.est_bytes),
+      ...(t.parent && t.bound && t.key_def
+        ? { partition: { parent: t.parent, bound: t.bound, keyDef: t.key_def } }
+        : {}),
     }));
-    return { tables, nextAfter };
   }
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
@@ -97,6 +169,7 @@ export class PostgresSource implements Source {
       keyColumns(table),
       range.after,
       range.upTo,
+      (table.constantColumns ?? []).map((c) => c.value),
     );
     const copy = client.query(copyTo(sql));
     let released = false;
@@ -113,7 +186,10 @@ export class PostgresSource implements Source {
     const bytesRead = (): number => counted.bytes;
     if (encoding === ChunkEncoding.PgCopyText)
       return { data: { encoding, stream: counted }, rowsRead, bytesRead, release };
-    const types = table.columns.map((c) => c.type);
+    const types = [
+      ...table.columns.map((c) => c.type),
+      ...(table.constantColumns ?? []).map(() => ({ kind: 'text' as const })),
+    ];
     return { data: { encoding, rows: decodeCopyStream(counted, types) }, rowsRead, bytesRead, release };
   }
 

@@ -18,6 +18,8 @@ import {
   checkpointTable,
   copyInSql,
   createCheckpointTableSql,
+  createPartitionSql,
+  upsertSql,
   createTableSql,
   qualifiedName,
   quoteIdent,
@@ -47,6 +49,7 @@ const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+  readonly previewsDdl = true;
 
   private readonly ensuredSchemas = new Set<string>();
 
@@ -57,63 +60,78 @@ export class PostgresTarget implements Target {
     return table.engine === 'postgres';
   }
 
-  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+  async prepare(request: PrepareRequest, options: { dryRun?: boolean } = {}): Promise<PrepareResult> {
     const { targetRef, table } = request;
     const statements: string[] = [];
-    await this.ensureCheckpointTable(targetRef.schema, statements);
-    return this.inTransaction(async (client) => {
-      const run = async (sql: string): Promise<void> => {
-        statements.push(sql);
-        await client.query(sql);
-      };
-      const existing = await client.query<CheckpointRow>(
-        `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
-        [request.taskId],
-      );
-      // A checkpoint means this task already started: resume, and never reset rows it committed.
-      if (existing.rows[0]) return { statements, checkpoint: toCheckpoint(request.taskId, existing.rows[0]) };
+    const setup = this.setupStatements(request);
+    // For real, idempotent setup runs on its own (parallel tasks race on it); a dry run does it inside the rollback.
+    if (!options.dryRun) await this.runSetup(targetRef.schema, setup);
+    return this.inTransaction(
+      async (client) => {
+        statements.push(...setup);
+        if (options.dryRun) for (const sql of setup) await client.query(sql);
+        const run = async (sql: string): Promise<void> => {
+          statements.push(sql);
+          await client.query(sql);
+        };
+        const existing = await client.query<CheckpointRow>(
+          `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
+          [request.taskId],
+        );
+        // A checkpoint means this task already started: resume, and never reset rows it committed.
+        if (existing.rows[0])
+          return { statements, checkpoint: toCheckpoint(request.taskId, existing.rows[0]) };
 
-      const exists = await tableExists(client, targetRef);
-      const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
-      if (unsupported.length > 0) {
-        throw new MigrationError(
-          ErrorCode.UnsupportedType,
-          `no logical type for ${unsupported.map((c) => `${c.name} (${c.nativeType})`).join(', ')}`,
-          { table: tableLabel(table.ref), column: unsupported[0]?.name },
-        );
-      }
-      if (!exists && request.createMode === 'never') {
-        throw new MigrationError(
-          ErrorCode.TableNotFound,
-          `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
-          {
-            table: tableLabel(targetRef),
-          },
-        );
-      }
-      if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
-      if (!exists || request.createMode === 'recreate') {
-        await run(createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table)));
-      } else {
-        await assertColumnsExist(
-          client,
-          targetRef,
-          table.columns.map((c) => c.name),
-        );
-        if (request.writeMode === 'overwrite') await run(`TRUNCATE ${qualifiedName(targetRef)}`);
-      }
-      const baseline =
-        exists && request.writeMode === 'append' && request.createMode !== 'recreate'
-          ? (await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(targetRef)}`))
-              .rows[0]?.n
-          : '0';
-      const inserted = await client.query<CheckpointRow>(
-        `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES ($1, $2)
+        const exists = await tableExists(client, targetRef);
+        const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
+        if (unsupported.length > 0) {
+          throw new MigrationError(
+            ErrorCode.UnsupportedType,
+            `no logical type for ${unsupported.map((c) => `${c.name} (${c.nativeType})`).join(', ')}`,
+            { table: tableLabel(table.ref), column: unsupported[0]?.name },
+          );
+        }
+        if (!exists && request.createMode === 'never') {
+          throw new MigrationError(
+            ErrorCode.TableNotFound,
+            `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
+            {
+              table: tableLabel(targetRef),
+            },
+          );
+        }
+        if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
+        if (!exists || request.createMode === 'recreate') {
+          await run(
+            table.partition && request.targetParent && this.sameEngine(table)
+              ? createPartitionSql(targetRef, request.targetParent, table.partition.bound)
+              : createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table)),
+          );
+        } else {
+          await assertColumnsExist(
+            client,
+            targetRef,
+            table.columns.map((c) => c.name),
+          );
+          if (request.writeMode === 'overwrite') await run(`TRUNCATE ${qualifiedName(targetRef)}`);
+        }
+        const baseline =
+          exists && request.writeMode !== 'overwrite' && request.createMode !== 'recreate'
+            ? (
+                await client.query<{ n: string }>(
+                  `SELECT count(*)::text AS n FROM ${qualifiedName(targetRef)}`,
+                )
+              ).rows[0]?.n
+            : '0';
+        const inserted = await client.query<CheckpointRow>(
+          `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES ($1, $2)
          RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
-        [request.taskId, baseline ?? '0'],
-      );
-      return { statements, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
-    });
+          [request.taskId, baseline ?? '0'],
+        );
+        return { statements, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
+      },
+      { rollback: options.dryRun },
+    );
   }
 
   async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
@@ -132,15 +150,26 @@ export class PostgresTarget implements Target {
     const { targetRef, chunk, previous } = write;
     try {
       return await this.inTransaction(async (client) => {
-        const copy = copyFrom(
-          copyInSql(
-            targetRef,
-            write.table.columns.map((c) => c.name),
-          ),
-        );
+        const columns = write.table.columns.map((c) => c.name);
+        const upsert = write.writeMode === 'upsert';
+        if (upsert && write.table.primaryKey.length === 0) {
+          throw new MigrationError(
+            ErrorCode.BadSpec,
+            `upsert needs a primary key; ${tableLabel(targetRef)} has none`,
+          );
+        }
+        // An upsert stages the chunk in a temporary table, then merges it by primary key.
+        const stage = { schema: 'pg_temp', name: '_mms_stage' };
+        if (upsert) {
+          await client.query(
+            `CREATE TEMP TABLE ${quoteIdent(stage.name)} (LIKE ${qualifiedName(targetRef)} INCLUDING DEFAULTS) ON COMMIT DROP`,
+          );
+        }
+        const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns));
         // Typed as a Submittable so the stream overload of query() is chosen, not the QueryConfig one.
         client.query(copy as pg.Submittable);
         await pipeline(toCopyText(chunk.data), copy);
+        if (upsert) await client.query(upsertSql(targetRef, stage.name, columns, write.table.primaryKey));
         const rowsRead = chunk.rowsRead();
         const rowsWritten = copy.rowCount;
         if (rowsRead !== rowsWritten) {
@@ -159,7 +188,13 @@ export class PostgresTarget implements Target {
                  chunks = chunks + 1, updated_at = now()
            WHERE task_id = $4 AND chunks = $5
            RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
-          [JSON.stringify(write.range.upTo), rowsRead, rowsWritten, write.taskId, previous.chunks],
+          [
+            JSON.stringify(write.cursor ?? write.range.upTo),
+            rowsRead,
+            rowsWritten,
+            write.taskId,
+            previous.chunks,
+          ],
         );
         if (!advanced.rows[0]) {
           throw new MigrationError(
@@ -209,35 +244,52 @@ export class PostgresTarget implements Target {
     await this.pool.end();
   }
 
-  private async ensureCheckpointTable(schema: string, statements: string[]): Promise<void> {
-    const sql = createCheckpointTableSql(schema);
-    statements.push(sql);
-    // Once per schema per worker: with thousands of small tables this DDL would dominate.
-    if (this.ensuredSchemas.has(schema)) return;
-    try {
-      await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await this.pool.query(sql);
+  /** The idempotent DDL every task needs first: the schema, the checkpoint table, a partition's parent. */
+  private setupStatements(request: PrepareRequest): string[] {
+    const { table, targetRef } = request;
+    const statements = [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(targetRef.schema)}`,
+      createCheckpointTableSql(targetRef.schema),
       // Checkpoint tables made by earlier versions lack later columns.
-      await this.pool.query(
-        `ALTER TABLE ${qualifiedName(checkpointTable(schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
+      `ALTER TABLE ${qualifiedName(checkpointTable(targetRef.schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
+    ];
+    if (table.partition && request.targetParent && this.sameEngine(table)) {
+      const parent = { schema: targetRef.schema, name: request.targetParent };
+      const create = createTableSql(parent, table.columns, table.primaryKey, true);
+      statements.push(
+        `${create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ')} PARTITION BY ${table.partition.keyDef}`,
       );
-    } catch (e) {
-      // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the table is there.
-      const code = (e as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
+    }
+    return statements;
+  }
+
+  /** Runs the setup DDL, once per schema per worker for the shared part: with thousands of small tables it would dominate. */
+  private async runSetup(schema: string, statements: string[]): Promise<void> {
+    const todo = this.ensuredSchemas.has(schema) ? statements.slice(3) : statements;
+    for (const sql of todo) {
+      try {
+        await this.pool.query(sql);
+      } catch (e) {
+        // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there.
+        const code = (e as { code?: string }).code;
+        if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
+      }
     }
     this.ensuredSchemas.add(schema);
   }
 
   /** Runs work in one transaction on one client; a client that failed mid-protocol is discarded. */
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(
+    work: (client: pg.PoolClient) => Promise<T>,
+    options: { rollback?: boolean } = {},
+  ): Promise<T> {
     const client = await this.pool.connect().catch((e: unknown) => {
       throw classifyPostgresError(e);
     });
     try {
       await client.query('BEGIN');
       const result = await work(client);
-      await client.query('COMMIT');
+      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
       client.release();
       return result;
     } catch (e) {

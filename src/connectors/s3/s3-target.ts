@@ -37,14 +37,21 @@ const publicCheckpoint = ({ parts: _parts, ...checkpoint }: StoredCheckpoint): C
  */
 export class S3Target implements Target {
   readonly encodings = [ChunkEncoding.Rows] as const;
+  readonly previewsDdl = true;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly format: PartFormat,
   ) {}
 
-  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+  async prepare(request: PrepareRequest, options: { dryRun?: boolean } = {}): Promise<PrepareResult> {
     const { targetRef } = request;
+    if (request.writeMode === 'upsert') {
+      throw new MigrationError(
+        ErrorCode.BadSpec,
+        'an object store cannot update rows in place: use overwrite or append',
+      );
+    }
     const existing = await this.readStoredCheckpoint(request.taskId, targetRef);
     if (existing) return { statements: [], checkpoint: publicCheckpoint(existing) };
     const statements: string[] = [];
@@ -60,7 +67,7 @@ export class S3Target implements Target {
     const keepOld = request.writeMode === 'append' && request.createMode !== 'recreate';
     if (!keepOld && present.length > 0) {
       statements.push(`delete ${present.length} object(s) under ${tablePrefix(targetRef)}`);
-      await this.store.delete(present);
+      if (!options.dryRun) await this.store.delete(present);
     }
     const kept = keepOld ? (previousManifest?.parts ?? []) : [];
     const checkpoint: StoredCheckpoint = {
@@ -73,7 +80,10 @@ export class S3Target implements Target {
       completed: false,
       parts: kept,
     };
-    await this.store.put(checkpointKey(targetRef), JSON.stringify(checkpoint));
+    statements.push(
+      `write ${this.format.extension} parts under ${tablePrefix(targetRef)}, then _manifest.json`,
+    );
+    if (!options.dryRun) await this.store.put(checkpointKey(targetRef), JSON.stringify(checkpoint));
     return { statements, checkpoint: publicCheckpoint(checkpoint) };
   }
 

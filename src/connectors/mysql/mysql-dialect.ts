@@ -1,0 +1,216 @@
+import type { KeyTuple } from '../../core/connector';
+import type { LogicalType } from '../../core/logical-types';
+import type { ColumnMeta, TableRef } from '../../core/table';
+import { keyColumnType, logicalToMysql, transferForm } from './mysql-types';
+
+/** Quotes an identifier the MySQL way: in backticks, inner backticks doubled. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new Error('identifier contains a NUL byte');
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** `` `database`.`table` ``. */
+export function qualifiedName(ref: TableRef): string {
+  return `${quoteIdent(ref.schema)}.${quoteIdent(ref.name)}`;
+}
+
+/** SQL text with its bound values, in placeholder order. */
+export interface Statement {
+  sql: string;
+  params: string[];
+}
+
+/** The table our checkpoints live in, next to the data in the target database. */
+export function checkpointTable(schema: string): TableRef {
+  return { schema, name: '_mms_checkpoint' };
+}
+
+/** The column type a target gets: the native one for MySQL sources, else the logical mapping. */
+export function targetColumnType(column: ColumnMeta, sameEngine: boolean): string {
+  return sameEngine ? column.nativeType : logicalToMysql(column.type);
+}
+
+/**
+ * `CREATE TABLE` for a target table. InnoDB, because a chunk and its checkpoint commit together;
+ * utf8mb4_bin for mapped text, because other engines compare strings byte by byte, so keys that
+ * differ only in case or accents stay distinct (same-engine columns keep their own collation).
+ */
+export function createTableSql(
+  ref: TableRef,
+  columns: ColumnMeta[],
+  primaryKey: string[],
+  sameEngine: boolean,
+): string {
+  const lines = columns.map((c) => {
+    const type = targetColumnType(c, sameEngine);
+    // Explicit NULL: with explicit_defaults_for_timestamp off a bare TIMESTAMP would be NOT NULL.
+    return `  ${quoteIdent(c.name)} ${primaryKey.includes(c.name) ? keyColumnType(type) : type}${c.nullable ? ' NULL' : ' NOT NULL'}`;
+  });
+  if (primaryKey.length > 0) lines.push(`  PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
+  return `CREATE TABLE ${qualifiedName(ref)} (\n${lines.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for the checkpoint table. */
+export function createCheckpointTableSql(schema: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(checkpointTable(schema))} (
+  task_id varchar(512) NOT NULL PRIMARY KEY,
+  \`cursor\` longtext NULL,
+  rows_read bigint NOT NULL DEFAULT 0,
+  rows_written bigint NOT NULL DEFAULT 0,
+  chunks int NOT NULL DEFAULT 0,
+  baseline_rows bigint NOT NULL DEFAULT 0,
+  completed_at datetime(6) NULL,
+  updated_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+/** A key column: its name, and the types that decide how its text is selected and bound. */
+export interface KeyColumn {
+  name: string;
+  nativeType: string;
+  type: LogicalType;
+}
+
+/**
+ * How a key value becomes text (`select`) and how that text is bound back (`param`). Casting the
+ * parameter to the column's type keeps the comparison exact (a string against a BIGINT would compare
+ * as DOUBLE) and lets the optimizer use the index.
+ */
+function keyForm(key: KeyColumn): { select: (column: string) => string; param: string } {
+  const plain = (column: string): string => column;
+  const type = key.type;
+  switch (type.kind) {
+    case 'int16':
+    case 'int32':
+    case 'int64':
+      return {
+        select: plain,
+        param: / unsigned/i.test(key.nativeType) ? 'CAST(? AS UNSIGNED)' : 'CAST(? AS SIGNED)',
+      };
+    case 'decimal':
+      return { select: plain, param: `CAST(? AS DECIMAL(${type.precision ?? 65},${type.scale ?? 0}))` };
+    case 'float32':
+    case 'float64':
+      return { select: (c) => `CAST(CAST(${c} AS DOUBLE) AS CHAR)`, param: 'CAST(? AS DOUBLE)' };
+    case 'date':
+      return { select: plain, param: 'CAST(? AS DATE)' };
+    case 'time':
+      return { select: plain, param: 'CAST(? AS TIME(6))' };
+    case 'timestamp':
+    case 'timestamptz':
+      return { select: plain, param: 'CAST(? AS DATETIME(6))' };
+    case 'bytes':
+      return { select: (c) => `HEX(${c})`, param: 'UNHEX(?)' };
+    // ORDER BY sorts an enum by its index, so the index is what the keyset compares.
+    case 'enum':
+      return { select: (c) => `(${c} + 0)`, param: 'CAST(? AS UNSIGNED)' };
+    default:
+      return { select: plain, param: '?' };
+  }
+}
+
+/**
+ * `key > values` or `key <= values`, expanded so that MySQL can range-scan the index:
+ * `(a > ?) OR (a = ? AND b > ?)`. Values are bound, never inlined.
+ */
+export function keyComparison(key: KeyColumn[], op: '>' | '<=', values: KeyTuple): Statement {
+  const strict = op === '>' ? '>' : '<';
+  const params: string[] = [];
+  const disjuncts = key.map((last, i) => {
+    const terms = key.slice(0, i + 1).map((k, j) => {
+      params.push(values[j] ?? '');
+      const compare = j < i ? '=' : i === key.length - 1 ? op : strict;
+      return `${quoteIdent(k.name)} ${compare} ${keyForm(k).param}`;
+    });
+    return `(${terms.join(' AND ')})`;
+  });
+  return { sql: disjuncts.length === 1 ? disjuncts[0]! : `(${disjuncts.join(' OR ')})`, params };
+}
+
+const orderBy = (ref: TableRef, key: KeyColumn[], descending = false): string =>
+  key.map((k) => `${qualifiedName(ref)}.${quoteIdent(k.name)}${descending ? ' DESC' : ''}`).join(', ');
+
+/**
+ * The query that finds a chunk's upper key: the key `offset` rows after `after`.
+ * Outputs are aliased k0, k1… and ORDER BY names the table's columns, so it sorts typed values.
+ */
+export function chunkBoundSql(
+  ref: TableRef,
+  key: KeyColumn[],
+  after: KeyTuple | null,
+  offset: number,
+  descending = false,
+): Statement {
+  const select = key.map((k, i) => `${keyForm(k).select(quoteIdent(k.name))} AS k${i}`).join(', ');
+  const where = after ? keyComparison(key, '>', after) : null;
+  return {
+    sql: `SELECT ${select} FROM ${qualifiedName(ref)}${where ? ` WHERE ${where.sql}` : ''} ORDER BY ${orderBy(ref, key, descending)} LIMIT 1 OFFSET ${offset}`,
+    params: where?.params ?? [],
+  };
+}
+
+/** `SELECT … WHERE key in (after, upTo] ORDER BY key`, each column in its transfer form. */
+export function selectChunkSql(
+  ref: TableRef,
+  columns: ColumnMeta[],
+  key: KeyColumn[],
+  after: KeyTuple | null,
+  upTo: KeyTuple,
+): Statement {
+  const select = columns.map((c) => transferForm(c, true).read(quoteIdent(c.name))).join(', ');
+  const conditions = [after ? keyComparison(key, '>', after) : null, keyComparison(key, '<=', upTo)].filter(
+    (c): c is Statement => c !== null,
+  );
+  return {
+    sql: `SELECT ${select} FROM ${qualifiedName(ref)} WHERE ${conditions.map((c) => c.sql).join(' AND ')} ORDER BY ${orderBy(ref, key)}`,
+    params: conditions.flatMap((c) => c.params),
+  };
+}
+
+/** The expression a column loads through, or null when its field goes straight into the column. */
+const loadExpression = (column: ColumnMeta, sameEngine: boolean, field: string): string | null => {
+  const loaded = transferForm(column, sameEngine).load(field);
+  return loaded === field ? null : loaded;
+};
+
+/**
+ * `LOAD DATA LOCAL INFILE` of tab-separated lines in utf8mb4 ({@link encodeLoadDataLine}); columns
+ * that need an expression (hex bytes, bits) go through a user variable and a SET clause.
+ */
+export function loadDataSql(ref: TableRef, columns: ColumnMeta[], sameEngine: boolean): string {
+  const targets: string[] = [];
+  const sets: string[] = [];
+  columns.forEach((c, i) => {
+    const expression = loadExpression(c, sameEngine, `@f${i}`);
+    targets.push(expression ? `@f${i}` : quoteIdent(c.name));
+    if (expression) sets.push(`${quoteIdent(c.name)} = ${expression}`);
+  });
+  return (
+    `LOAD DATA LOCAL INFILE 'mms-chunk' INTO TABLE ${qualifiedName(ref)} CHARACTER SET utf8mb4 ` +
+    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
+    (sets.length > 0 ? ` SET ${sets.join(', ')}` : '')
+  );
+}
+
+/** A multi-row `INSERT` with one placeholder per value, for servers that refuse LOAD DATA LOCAL. */
+export function insertSql(ref: TableRef, columns: ColumnMeta[], sameEngine: boolean, rows: number): string {
+  const row = `(${columns.map((c) => loadExpression(c, sameEngine, '?') ?? '?').join(', ')})`;
+  return `INSERT INTO ${qualifiedName(ref)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${Array<string>(rows).fill(row).join(', ')}`;
+}
+
+const loadDataEscapes: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+
+/** One LOAD DATA line: fields joined by tabs, NULL as `\N`, and `\ TAB LF CR NUL` backslash-escaped. */
+export function encodeLoadDataLine(fields: (string | null)[]): string {
+  return (
+    fields
+      .map((f) => (f === null ? '\\N' : f.replace(/[\\\t\n\r\0]/g, (c) => loadDataEscapes[c] ?? c)))
+      .join('\t') + '\n'
+  );
+}

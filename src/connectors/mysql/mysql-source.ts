@@ -1,0 +1,241 @@
+import type mysql from 'mysql2';
+import {
+  ChunkEncoding,
+  type ChunkRange,
+  type ChunkStream,
+  type DiscoverPage,
+  type KeyTuple,
+  type Row,
+  type Source,
+  type TableSelection,
+} from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import { matchesSelection } from '../../core/selection';
+import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
+import {
+  chunkBoundSql,
+  qualifiedName,
+  quoteIdent,
+  selectChunkSql,
+  type KeyColumn,
+  type Statement,
+} from './mysql-dialect';
+import { classifyMysqlError } from './mysql-errors';
+import { mysqlToLogical, valueReader } from './mysql-types';
+
+/** Our own bookkeeping tables are never migrated. */
+const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
+
+// information_schema compares names case-insensitively; paging compares their bytes, as table names are.
+const listTablesSql = (byName: boolean): string => `
+SELECT TABLE_NAME AS name, COALESCE(TABLE_ROWS, 0) AS est_rows,
+       COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS est_bytes
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'
+  AND (? IS NULL OR CAST(TABLE_NAME AS BINARY) > CAST(? AS BINARY))${byName ? ' AND TABLE_NAME IN (?)' : ''}
+ORDER BY CAST(TABLE_NAME AS BINARY)
+LIMIT ?`;
+
+// Generated columns are computed by the target's own definition, if any; they are never copied.
+const columnsSql = `
+SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, COLUMN_TYPE AS native_type, IS_NULLABLE AS nullable,
+       COLLATION_NAME AS collation_name
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND EXTRA NOT REGEXP '(VIRTUAL|STORED|PERSISTENT) GENERATED'
+ORDER BY TABLE_NAME, ORDINAL_POSITION`;
+
+const primaryKeysSql = `
+SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND INDEX_NAME = 'PRIMARY'
+ORDER BY TABLE_NAME, SEQ_IN_INDEX`;
+
+// MariaDB's JSON is an alias of longtext plus a `json_valid(col)` check; the check is how we know it.
+const jsonChecksSql = `
+SELECT TABLE_NAME AS tbl, CHECK_CLAUSE AS clause
+FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME IN (?) AND CHECK_CLAUSE LIKE 'json_valid(%'`;
+
+interface ColumnRow {
+  tbl: string;
+  name: string;
+  native_type: string;
+  nullable: string;
+  collation_name: string | null;
+}
+
+/** Reads MySQL and MariaDB tables: information_schema discovery, keyset chunk bounds, streamed SELECTs. */
+export class MysqlSource implements Source {
+  readonly encodings = [ChunkEncoding.Rows] as const;
+  private mariadb: Promise<boolean> | undefined;
+
+  constructor(private readonly pool: mysql.Pool) {}
+
+  async discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage> {
+    if (selection.tables?.length === 0) return { tables: [], nextAfter: null };
+    const byName = selection.tables !== undefined;
+    const listed = await this.query<{ name: string; est_rows: string; est_bytes: string }>(
+      listTablesSql(byName),
+      [selection.schema, after, after, ...(byName ? [selection.tables] : []), pageSize],
+    );
+    const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
+    const chosen = listed.filter((t) => !isInternalTable(t.name) && matchesSelection(t.name, selection));
+    if (chosen.length === 0) return { tables: [], nextAfter };
+    const names = chosen.map((t) => t.name);
+    const columns = await this.query<ColumnRow>(columnsSql, [selection.schema, names]);
+    const keys = await this.query<{ tbl: string; name: string }>(primaryKeysSql, [selection.schema, names]);
+    const jsonColumns = (await this.isMariadb())
+      ? await this.query<{ tbl: string; clause: string }>(jsonChecksSql, [selection.schema, names])
+      : [];
+    const isJson = (c: ColumnRow): boolean =>
+      jsonColumns.some((j) => j.tbl === c.tbl && j.clause === `json_valid(${quoteIdent(c.name)})`);
+    const tables = chosen.map((t): TableMeta => ({
+      engine: 'mysql',
+      ref: { schema: selection.schema, name: t.name },
+      // Names compare case-insensitively in information_schema, so rows are matched exactly here.
+      columns: columns.filter((c) => c.tbl === t.name).map((c) => toColumnMeta(c, isJson(c))),
+      primaryKey: keys.filter((k) => k.tbl === t.name).map((k) => k.name),
+      estimatedRows: Number(t.est_rows),
+      estimatedBytes: Number(t.est_bytes),
+    }));
+    return { tables, nextAfter };
+  }
+
+  async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
+    const key = keyColumns(table);
+    const bound =
+      (await this.firstRow(chunkBoundSql(table.ref, key, after, maxRows - 1))) ??
+      // Fewer than maxRows remain: the chunk ends at the last key.
+      (await this.firstRow(chunkBoundSql(table.ref, key, after, 0, true)));
+    return bound ? { after, upTo: bound } : null;
+  }
+
+  async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
+    if (encoding !== ChunkEncoding.Rows) {
+      throw new MigrationError(ErrorCode.Internal, `MySQL sources produce rows, not ${encoding}`);
+    }
+    const context = { table: tableLabel(table.ref) };
+    const { sql, params } = selectChunkSql(
+      table.ref,
+      table.columns,
+      keyColumns(table),
+      range.after,
+      range.upTo,
+    );
+    const connection = await new Promise<mysql.PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((error, conn) =>
+        error ? reject(classifyMysqlError(error, context)) : resolve(conn),
+      ),
+    );
+    let rowsRead = 0;
+    let finished = false;
+    let released = false;
+    const release = (error?: Error): void => {
+      if (released) return;
+      released = true;
+      // A connection whose result was not read to the end is still busy: close it instead of reusing it.
+      if (error || !finished) connection.destroy();
+      else connection.release();
+    };
+    const readers = table.columns.map((c) => valueReader(c.type));
+    // The stream pauses the socket while its buffer is full, so a slow target slows the read.
+    const stream = connection
+      .query({ sql, values: params, rowsAsArray: true })
+      .stream({ highWaterMark: 512 });
+    // Errors reach the reader through iteration; a chunk released unread must not crash the worker.
+    stream.on('error', () => undefined);
+    async function* rows(): AsyncGenerator<Row> {
+      try {
+        for await (const raw of stream as AsyncIterable<unknown[]>) {
+          rowsRead++;
+          yield raw.map((value, i) => readers[i]!(value));
+        }
+        finished = true;
+        release();
+      } catch (e) {
+        const error = classifyMysqlError(e, context);
+        release(error);
+        throw error;
+      } finally {
+        // The consumer stopped early: the rest of the result is abandoned with the connection.
+        release(finished ? undefined : new Error('chunk stream abandoned'));
+      }
+    }
+    return { data: { encoding, rows: rows() }, rowsRead: () => rowsRead, release };
+  }
+
+  async count(table: TableMeta): Promise<number> {
+    const rows = await this.query<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM ${qualifiedName(table.ref)}`,
+      [],
+      {
+        table: tableLabel(table.ref),
+      },
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.promise().end();
+  }
+
+  private isMariadb(): Promise<boolean> {
+    this.mariadb ??= this.query<{ v: string }>('SELECT VERSION() AS v', []).then((r) =>
+      /mariadb/i.test(r[0]?.v ?? ''),
+    );
+    return this.mariadb;
+  }
+
+  private async query<T>(sql: string, params: unknown[], context = {}): Promise<T[]> {
+    try {
+      const [rows] = await this.pool.promise().query(sql, params);
+      return rows as T[];
+    } catch (e) {
+      throw classifyMysqlError(e, context);
+    }
+  }
+
+  private async firstRow(statement: Statement): Promise<KeyTuple | null> {
+    try {
+      const [rows] = await this.pool
+        .promise()
+        .query({ sql: statement.sql, values: statement.params, rowsAsArray: true });
+      const row = (rows as unknown[][])[0];
+      return row ? row.map((v) => String(v)) : null;
+    } catch (e) {
+      throw classifyMysqlError(e);
+    }
+  }
+}
+
+function toColumnMeta(c: ColumnRow, json: boolean): ColumnMeta {
+  // The collation is part of the type for MySQL → MySQL; the logical mapping ignores it.
+  const nativeType = json
+    ? 'json'
+    : c.collation_name
+      ? `${c.native_type} COLLATE ${c.collation_name}`
+      : c.native_type;
+  const logical = mysqlToLogical(nativeType);
+  return {
+    name: c.name,
+    nativeType,
+    type: logical ?? { kind: 'text' },
+    nullable: c.nullable === 'YES',
+    ...(logical ? {} : { unmapped: true }),
+  };
+}
+
+/** The key columns used for keyset chunking; a table without a primary key cannot be chunked yet. */
+function keyColumns(table: TableMeta): KeyColumn[] {
+  if (table.primaryKey.length === 0) {
+    throw new MigrationError(
+      ErrorCode.NoUsableKey,
+      `table ${tableLabel(table.ref)} has no primary key; keyset chunking needs one`,
+      { table: tableLabel(table.ref) },
+    );
+  }
+  return table.primaryKey.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    return { name, nativeType: column?.nativeType ?? 'text', type: column?.type ?? { kind: 'text' } };
+  });
+}

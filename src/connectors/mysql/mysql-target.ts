@@ -1,0 +1,409 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Readable, type Writable } from 'node:stream';
+import type mysql from 'mysql2';
+import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import {
+  ChunkEncoding,
+  type Checkpoint,
+  type ChunkWrite,
+  type KeyTuple,
+  type PrepareRequest,
+  type PrepareResult,
+  type Row,
+  type Target,
+} from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
+import {
+  checkpointTable,
+  createCheckpointTableSql,
+  createTableSql,
+  encodeLoadDataLine,
+  insertSql,
+  loadDataSql,
+  qualifiedName,
+  quoteIdent,
+} from './mysql-dialect';
+import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
+import { fieldText } from './mysql-types';
+
+interface CheckpointRow {
+  cursor: string | null;
+  rows_read: string;
+  rows_written: string;
+  chunks: number;
+  baseline_rows: string;
+  completed: number;
+}
+
+const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
+  taskId,
+  cursor: row.cursor === null ? null : (JSON.parse(row.cursor) as KeyTuple),
+  rowsRead: Number(row.rows_read),
+  rowsWritten: Number(row.rows_written),
+  chunks: Number(row.chunks),
+  baselineRows: Number(row.baseline_rows),
+  completed: Number(row.completed) === 1,
+});
+
+const checkpointColumns =
+  '`cursor`, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed';
+
+/** LOAD DATA sends the chunk in pieces of about this many bytes. */
+const loadDataPieceBytes = 256 * 1024;
+/** The INSERT fallback sends at most this many rows, or about this many bytes, per statement. */
+const insertBatchRows = 1_000;
+const insertBatchBytes = 4 * 1024 * 1024;
+/** How long prepare waits for another attempt of the same task to finish preparing. */
+const prepareLockSeconds = 60;
+
+/** What loading one chunk did. */
+interface LoadResult {
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+/**
+ * Writes MySQL/MariaDB tables with LOAD DATA LOCAL INFILE (or multi-row INSERTs where the server
+ * refuses it), each chunk in one InnoDB transaction with its checkpoint row.
+ */
+export class MysqlTarget implements Target {
+  readonly encodings = [ChunkEncoding.Rows] as const;
+  /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
+  private localInfileRefused = false;
+
+  constructor(private readonly pool: mysql.Pool) {}
+
+  /** A MySQL source's native column types are kept as they are. */
+  private sameEngine(table: TableMeta): boolean {
+    return table.engine === 'mysql';
+  }
+
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    const { targetRef, table } = request;
+    const context = { table: tableLabel(targetRef) };
+    const statements: string[] = [];
+    const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
+    if (unsupported.length > 0) {
+      throw new MigrationError(
+        ErrorCode.UnsupportedType,
+        `no logical type for ${unsupported.map((c) => `${c.name} (${c.nativeType})`).join(', ')}`,
+        { table: tableLabel(table.ref), column: unsupported[0]?.name },
+      );
+    }
+    // Built first so that a type MySQL cannot hold fails before anything is changed.
+    const createSql = createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table));
+    return this.withConnection(context, async (conn) => {
+      const run = async (sql: string): Promise<void> => {
+        statements.push(sql);
+        await conn.query(sql);
+      };
+      // DDL commits implicitly in MySQL, so no transaction can cover prepare. A named lock keeps
+      // two attempts of one task from interleaving; a crash anywhere before the checkpoint row
+      // exists is safe, because the retry finds no checkpoint and prepares again from scratch.
+      await this.lockTask(conn, request.taskId);
+      try {
+        const [schemas] = await conn.query(
+          'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+          [targetRef.schema],
+        );
+        if ((schemas as unknown[]).length === 0)
+          await run(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(targetRef.schema)}`);
+        await run(createCheckpointTableSql(targetRef.schema));
+        const existing = await readCheckpointRow(conn, request.taskId, targetRef.schema);
+        // A checkpoint means this task already started: resume, and never reset rows it committed.
+        if (existing) return { statements, checkpoint: toCheckpoint(request.taskId, existing) };
+
+        const exists = await tableExists(conn, targetRef);
+        if (!exists && request.createMode === 'never') {
+          throw new MigrationError(
+            ErrorCode.TableNotFound,
+            `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
+            context,
+          );
+        }
+        if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
+        if (!exists || request.createMode === 'recreate') {
+          await run(createSql);
+        } else {
+          await assertColumnsExist(
+            conn,
+            targetRef,
+            table.columns.map((c) => c.name),
+          );
+          // TRUNCATE commits at once; it must come before the checkpoint row, never after it.
+          if (request.writeMode === 'overwrite') await run(`TRUNCATE TABLE ${qualifiedName(targetRef)}`);
+        }
+        const baseline =
+          exists && request.writeMode === 'append' && request.createMode !== 'recreate'
+            ? await countRows(conn, targetRef)
+            : 0;
+        await conn.query(
+          `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES (?, ?)`,
+          [request.taskId, baseline],
+        );
+        const inserted = await readCheckpointRow(conn, request.taskId, targetRef.schema);
+        return { statements, checkpoint: toCheckpoint(request.taskId, inserted!) };
+      } finally {
+        await conn.query('DO RELEASE_LOCK(?)', [taskLockName(request.taskId)]).catch(() => undefined);
+      }
+    });
+  }
+
+  async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
+    return this.withConnection({ table: tableLabel(targetRef) }, async (conn) => {
+      const row = await readCheckpointRow(conn, taskId, targetRef.schema);
+      return row ? toCheckpoint(taskId, row) : null;
+    });
+  }
+
+  async writeChunk(write: ChunkWrite): Promise<Checkpoint> {
+    const { targetRef, chunk, previous } = write;
+    const context = { table: tableLabel(targetRef) };
+    try {
+      return await this.withConnection(context, async (conn) => {
+        await conn.query('START TRANSACTION');
+        const loaded = await this.load(conn, write);
+        if (loaded.rowsRead !== loaded.rowsWritten) {
+          throw new MigrationError(
+            ErrorCode.Internal,
+            `chunk read ${loaded.rowsRead} rows but wrote ${loaded.rowsWritten}`,
+            context,
+          );
+        }
+        // The guard on `chunks` makes a stale attempt (a worker presumed dead) fail instead of committing twice.
+        const [advanced] = await conn.query<ResultSetHeader>(
+          `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
+             SET \`cursor\` = ?, rows_read = rows_read + ?, rows_written = rows_written + ?,
+                 chunks = chunks + 1, updated_at = CURRENT_TIMESTAMP(6)
+           WHERE task_id = ? AND chunks = ?`,
+          [
+            JSON.stringify(write.range.upTo),
+            loaded.rowsRead,
+            loaded.rowsWritten,
+            write.taskId,
+            previous.chunks,
+          ],
+        );
+        if (advanced.affectedRows === 0) {
+          throw new MigrationError(
+            ErrorCode.CheckpointConflict,
+            `checkpoint of ${write.taskId} moved past chunk ${previous.chunks}; another attempt committed it`,
+            context,
+          );
+        }
+        const row = await readCheckpointRow(conn, write.taskId, targetRef.schema);
+        await conn.query('COMMIT');
+        return toCheckpoint(write.taskId, row!);
+      });
+    } catch (e) {
+      chunk.release(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+  }
+
+  async finish(_taskId: string, _table: TableMeta, targetRef: TableRef): Promise<void> {
+    // Fresh statistics, so the first queries on the new table get good plans.
+    await this.withConnection({ table: tableLabel(targetRef) }, async (conn) => {
+      await conn.query(`ANALYZE TABLE ${qualifiedName(targetRef)}`);
+    });
+  }
+
+  async markComplete(taskId: string, targetRef: TableRef): Promise<void> {
+    await this.withConnection({ table: tableLabel(targetRef) }, async (conn) => {
+      await conn.query(
+        `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))} SET completed_at = CURRENT_TIMESTAMP(6) WHERE task_id = ?`,
+        [taskId],
+      );
+    });
+  }
+
+  async count(targetRef: TableRef): Promise<number> {
+    return this.withConnection({ table: tableLabel(targetRef) }, (conn) => countRows(conn, targetRef));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.promise().end();
+  }
+
+  /** Loads the chunk's rows with LOAD DATA LOCAL, or with INSERTs when the server refuses that. */
+  private async load(conn: PoolConnection, write: ChunkWrite): Promise<LoadResult> {
+    const { chunk, table, targetRef } = write;
+    if (chunk.data.encoding !== ChunkEncoding.Rows) {
+      throw new MigrationError(ErrorCode.Internal, `MySQL targets take rows, not ${chunk.data.encoding}`);
+    }
+    const rows = chunk.data.rows;
+    const sameEngine = this.sameEngine(table);
+    const encode = rowEncoder(table);
+    if (!this.localInfileRefused) {
+      let started = false;
+      let ended = false;
+      const socket = (conn.connection as unknown as { stream?: Writable }).stream;
+      async function* pieces(): AsyncGenerator<Buffer> {
+        started = true;
+        let text = '';
+        for await (const row of rows) {
+          text += encodeLoadDataLine(encode(row));
+          if (text.length < loadDataPieceBytes) continue;
+          // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
+          if (socket?.writableNeedDrain) await once(socket, 'drain');
+          yield Buffer.from(text);
+          text = '';
+        }
+        if (text) yield Buffer.from(text);
+        ended = true;
+      }
+      try {
+        const [result] = await conn.query<ResultSetHeader>({
+          sql: loadDataSql(targetRef, table.columns, sameEngine),
+          infileStreamFactory: () => Readable.from(pieces(), { objectMode: false }),
+        });
+        // A source that failed mid-chunk must never look like a short chunk.
+        if (!ended) throw new MigrationError(ErrorCode.Internal, 'the chunk stream ended early', {});
+        if (result.warningStatus > 0) throw await warningError(conn, tableLabel(targetRef));
+        return { rowsRead: chunk.rowsRead(), rowsWritten: result.affectedRows };
+      } catch (e) {
+        // Refused before a byte was sent: the rows are still unread, so INSERT can take them.
+        if (started || !isLocalInfileRefused(e)) throw e;
+        this.localInfileRefused = true;
+      }
+    }
+    return insertRows(conn, write, rows, encode, sameEngine);
+  }
+
+  /** Locks the task's name for this session; the lock outlives DDL's implicit commits. */
+  private async lockTask(conn: PoolConnection, taskId: string): Promise<void> {
+    const [rows] = await conn.query({
+      sql: 'SELECT GET_LOCK(?, ?) AS got',
+      values: [taskLockName(taskId), prepareLockSeconds],
+      rowsAsArray: true,
+    });
+    if (Number((rows as unknown[][])[0]?.[0]) !== 1) {
+      throw new MigrationError(ErrorCode.LockTimeout, `another attempt of ${taskId} is still preparing`, {});
+    }
+  }
+
+  /** Runs work on one pooled connection; a connection that failed mid-protocol is discarded, not reused. */
+  private async withConnection<T>(
+    context: { table?: string },
+    work: (conn: PoolConnection) => Promise<T>,
+  ): Promise<T> {
+    const conn = await this.pool
+      .promise()
+      .getConnection()
+      .catch((e: unknown) => {
+        throw classifyMysqlError(e, context);
+      });
+    try {
+      const result = await work(conn);
+      conn.release();
+      return result;
+    } catch (e) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      conn.destroy();
+      throw classifyMysqlError(e, context);
+    }
+  }
+}
+
+/** Lock names are limited to 64 characters; task ids can be longer. */
+const taskLockName = (taskId: string): string => `mms:${createHash('sha1').update(taskId).digest('hex')}`;
+
+/** Turns a row into the field texts MySQL parses back into each column. */
+function rowEncoder(table: TableMeta): (row: Row) => (string | null)[] {
+  const columns = table.columns;
+  return (row) => columns.map((c, i) => fieldText(row[i] ?? null, c.type, c.name));
+}
+
+/** The multi-row INSERT path: same transaction, same counts and warnings as LOAD DATA. */
+async function insertRows(
+  conn: PoolConnection,
+  write: ChunkWrite,
+  rows: AsyncIterable<Row>,
+  encode: (row: Row) => (string | null)[],
+  sameEngine: boolean,
+): Promise<LoadResult> {
+  const result: LoadResult = { rowsRead: 0, rowsWritten: 0 };
+  let batch: (string | null)[][] = [];
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const [header] = await conn.query<ResultSetHeader>(
+      insertSql(write.targetRef, write.table.columns, sameEngine, batch.length),
+      batch.flat(),
+    );
+    // SHOW WARNINGS only sees the last statement, so every batch is checked on its own.
+    if (header.warningStatus > 0) throw await warningError(conn, tableLabel(write.targetRef));
+    result.rowsWritten += header.affectedRows;
+    batch = [];
+    bytes = 0;
+  };
+  for await (const row of rows) {
+    const fields = encode(row);
+    batch.push(fields);
+    bytes += fields.reduce((n, f) => n + (f?.length ?? 4), 0);
+    if (batch.length >= insertBatchRows || bytes >= insertBatchBytes) await flush();
+  }
+  await flush();
+  result.rowsRead = write.chunk.rowsRead();
+  return result;
+}
+
+/** The first warning of the last statement as an error: in a load, a warning means a changed value. */
+async function warningError(conn: PoolConnection, table: string): Promise<MigrationError> {
+  const [rows] = await conn.query('SHOW WARNINGS LIMIT 5');
+  const warnings = rows as { Level: string; Code: number; Message: string }[];
+  const first = warnings.find((w) => w.Level !== 'Note') ?? warnings[0];
+  const classified = first ? errorCodeForErrno(first.Code) : undefined;
+  // LOAD DATA LOCAL turns errors into warnings; duplicates and constraint failures keep their meaning.
+  const code = classified === ErrorCode.TargetConflict ? classified : ErrorCode.OutOfRange;
+  return new MigrationError(
+    code,
+    `MySQL changed or skipped values while loading: ${warnings.map((w) => `${w.Code} ${w.Message}`).join('; ') || 'unknown warning'}`,
+    { table },
+  );
+}
+
+async function readCheckpointRow(
+  conn: PoolConnection,
+  taskId: string,
+  schema: string,
+): Promise<CheckpointRow | null> {
+  const [rows] = await conn.query(
+    `SELECT ${checkpointColumns} FROM ${qualifiedName(checkpointTable(schema))} WHERE task_id = ?`,
+    [taskId],
+  );
+  return (rows as CheckpointRow[])[0] ?? null;
+}
+
+async function countRows(conn: PoolConnection, ref: TableRef): Promise<number> {
+  const [rows] = await conn.query(`SELECT COUNT(*) AS n FROM ${qualifiedName(ref)}`);
+  return Number((rows as { n: string }[])[0]?.n ?? 0);
+}
+
+/** information_schema compares names case-insensitively; table names themselves are exact. */
+async function tableExists(conn: PoolConnection, ref: TableRef): Promise<boolean> {
+  const [rows] = await conn.query(
+    'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [ref.schema, ref.name],
+  );
+  return (rows as { name: string }[]).some((r) => r.name === ref.name);
+}
+
+async function assertColumnsExist(conn: PoolConnection, ref: TableRef, columns: string[]): Promise<void> {
+  const [rows] = await conn.query(
+    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [ref.schema, ref.name],
+  );
+  // Column names are case-insensitive in MySQL.
+  const present = new Set((rows as { name: string }[]).map((r) => r.name.toLowerCase()));
+  const missing = columns.filter((c) => !present.has(c.toLowerCase()));
+  if (missing.length > 0) {
+    throw new MigrationError(
+      ErrorCode.TargetConflict,
+      `target table ${tableLabel(ref)} exists without column(s) ${missing.join(', ')}; use createMode "recreate" or fix the target`,
+      { table: tableLabel(ref), column: missing[0] },
+    );
+  }
+}
