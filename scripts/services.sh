@@ -8,6 +8,7 @@
 #   scripts/services.sh status    one line per service (exit 3 if any is down)
 #   scripts/services.sh env       `export` lines; use: eval "$(scripts/services.sh env)"
 #   scripts/services.sh wipe      stop + delete the state dir
+#   scripts/services.sh stop-one postgres|mariadb|s3|temporal   (fault injection; `start` restarts it)
 #
 # Every setting can be overridden through the MMS_* variables below.
 set -euo pipefail
@@ -970,6 +971,12 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     wipe) cmd_wipe ;;
+    stop-one)
+      # Fault-injection tests stop one service mid-job; `start` brings it back.
+      [[ ${2:-} =~ ^(postgres|mariadb|s3|temporal)$ ]] || die "usage: $0 stop-one postgres|mariadb|s3|temporal"
+      find_tools_quietly
+      "stop_$2"
+      ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

@@ -26,6 +26,7 @@ import { openSource, openTarget } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
 import { recordChunk } from '../worker/metrics';
 import { classified } from './errors';
+import { createVerifyActivities } from './verify';
 
 /** How often a copy heartbeats while a single chunk is still in flight. */
 const heartbeatEveryMs = 5_000;
@@ -234,6 +235,8 @@ export function createActivities(cache: ConnectorCache) {
       const sourceCount = sourceCounts.reduce((sum, n) => sum + n, 0);
       return { sourceCount, targetCount, durationMs: Date.now() - started };
     }),
+
+    ...createVerifyActivities(cache),
   };
 }
 

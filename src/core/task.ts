@@ -1,4 +1,5 @@
-import type { CreateMode, KeyTuple, TableSelection, WriteMode } from './connector';
+import type { ChunkRange, CreateMode, KeyTuple, TableSelection, WriteMode } from './connector';
+import type { CompareState, DifferingKey } from './table-compare';
 import type { TableMeta, TableRef } from './table';
 
 /** One task: a table to move, with everything its activities need except credentials. */
@@ -21,7 +22,7 @@ export interface MigrationTask {
   writeMode: WriteMode;
   createMode: CreateMode;
   chunkRows: number;
-  verify: { mode: 'none' | 'count' };
+  verify: VerifySettings;
   /** Upper limits on this task's copy rate. */
   throttle?: { rowsPerSecond?: number; bytesPerSecond?: number };
   /** How long a copy may go without a heartbeat before Temporal retries it elsewhere. */
@@ -62,6 +63,68 @@ export interface VerifyResult {
   sourceCount: number;
   targetCount: number;
   durationMs: number;
+  /** How many times the target count was read before it settled (a target may show rows late). */
+  countReads?: number;
+  /** The checksum comparison, in checksum mode. */
+  checksum?: CompareState;
+  /** What a repair did, when one ran. */
+  repair?: RepairResult;
+}
+
+/** How a task is verified: the spec's `verify`. */
+export interface VerifySettings {
+  mode: 'none' | 'count' | 'checksum';
+  /** Re-copy the key ranges whose checksums differ, then compare them again. */
+  repair?: boolean;
+  /** Differing keys listed per task at most. */
+  maxReportedKeys?: number;
+  /** Compare the existing source and target without preparing or copying. */
+  only?: boolean;
+}
+
+/** Input of compareTable: a task, and the target count the copy promises (else the source count). */
+export interface CompareRequest {
+  task: MigrationTask;
+  expectedTargetRows?: number;
+}
+
+/** Input of repairTable: the key ranges a comparison found different. */
+export interface RepairRequest {
+  task: MigrationTask;
+  ranges: ChunkRange[];
+}
+
+/** What repairTable did. */
+export interface RepairResult {
+  /** False when the target cannot replace a key range; nothing was changed then. */
+  supported: boolean;
+  ranges: number;
+  rowsRecopied: number;
+  /** Repaired ranges whose checksums still differ afterwards. */
+  rangesStillDiffering: number;
+  targetCount: number;
+  durationMs: number;
+}
+
+/** Verification as the report lists it: small, with keys capped by `maxReportedKeys`. */
+export interface TaskVerification {
+  mode: 'count' | 'checksum';
+  /** Counts (and checksums, in checksum mode) agree, after any repair. */
+  matched: boolean;
+  /** The whole table's checksums (16 hex digits of the sum of row hashes). */
+  sourceChecksum?: string;
+  targetChecksum?: string;
+  ranges?: number;
+  rangesDiffering?: number;
+  missing?: number;
+  extra?: number;
+  changed?: number;
+  keys?: DifferingKey[];
+  /** False when not every difference was narrowed to a key; the counts are then lower bounds. */
+  narrowed?: boolean;
+  rangesRepaired?: number;
+  rowsRecopied?: number;
+  durationMs: number;
 }
 
 /** The outcome of one task, as the job report lists it. */
@@ -79,6 +142,10 @@ export interface TaskResult {
   chunks?: number;
   statements?: string[];
   durationMs?: number;
+  /** The last copy attempt's time alone. */
+  copyMs?: number;
+  /** What verification found; absent with verify mode "none". */
+  verification?: TaskVerification;
   error?: { code: string; message: string };
 }
 

@@ -84,10 +84,30 @@ export const JobSpec = z
     chunkRows: z.number().int().min(1).max(5_000_000).default(50_000),
     /** Tasks (tables) copied at the same time. */
     maxParallelTasks: z.number().int().min(1).max(500).default(4),
+    /**
+     * What proves the copy: counts, or counts and per-range checksums of the logical values. `repair`
+     * re-copies the key ranges whose checksums differ; `only` compares an existing source and target
+     * without copying; at most `maxReportedKeys` differing keys are listed per task.
+     */
     verify: z
-      .object({ mode: z.enum(['none', 'count']).default('count') })
+      .object({
+        mode: z.enum(['none', 'count', 'checksum']).default('count'),
+        repair: z.boolean().default(false),
+        maxReportedKeys: z.number().int().min(0).max(1000).default(20),
+        only: z.boolean().default(false),
+      })
       .strict()
-      .default({ mode: 'count' }),
+      .superRefine((verify, ctx) => {
+        if (verify.repair && verify.mode !== 'checksum')
+          ctx.addIssue({ code: 'custom', path: ['repair'], message: 'repair needs mode "checksum"' });
+        if (verify.only && verify.mode === 'none')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['only'],
+            message: 'a verify-only job needs mode "count" or "checksum"',
+          });
+      })
+      .default({ mode: 'count', repair: false, maxReportedKeys: 20, only: false }),
     /** Limits each task's copy rate, to spare a production source. */
     throttle: z
       .object({

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import { ErrorCode, terminalErrorCodes } from '../core/errors';
 import type { CopyResult, MigrationTask, TaskResult, VerifyResult } from '../core/task';
 import { tableLabel } from '../core/table';
+import { checksumProblems, verificationSummary } from '../core/verification';
 
 const retry = {
   initialInterval: '1s',
@@ -12,7 +13,7 @@ const retry = {
   nonRetryableErrorTypes: terminalErrorCodes,
 };
 
-const { prepareTarget, verifyTable, completeTask } = proxyActivities<Activities>({
+const { prepareTarget, completeTask } = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   retry,
 });
@@ -29,13 +30,20 @@ export async function tableMigration(task: MigrationTask): Promise<TaskResult> {
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
   });
   const base = { taskId: task.taskId, table: tableLabel(task.table.ref), target: tableLabel(task.targetRef) };
+  if (task.verify.only) return verifyOnly(task, base);
   const prepared = await prepareTarget(task);
   if (prepared.checkpoint.completed) {
     const { rowsRead, rowsWritten, chunks } = prepared.checkpoint;
     return { ...base, status: 'succeeded', skipped: true, rowsRead, rowsWritten, chunks, statements: [] };
   }
   const copy = await copyTable(task);
-  const verify = task.verify.mode === 'none' ? undefined : await verifyTable(task);
+  const verify =
+    task.verify.mode === 'none'
+      ? undefined
+      : await verifyTask(
+          task,
+          task.writeMode === 'upsert' ? undefined : copy.rowsWritten + copy.baselineRows,
+        );
   const problems = gateProblems(task, copy, verify);
   const result: TaskResult = {
     ...base,
@@ -47,8 +55,16 @@ export async function tableMigration(task: MigrationTask): Promise<TaskResult> {
     chunks: copy.chunks,
     statements: prepared.statements,
     durationMs: copy.durationMs + (verify?.durationMs ?? 0),
+    copyMs: copy.durationMs,
+    verification: verify && verificationSummary(verify, problems.length === 0),
   };
-  // The gate: a task never succeeds with numbers that disagree.
+  gate(result, problems);
+  await completeTask(task);
+  return result;
+}
+
+/** The gate: a task never succeeds with numbers that disagree; it fails with them as details. */
+function gate(result: TaskResult, problems: string[]): void {
   if (problems.length) {
     throw ApplicationFailure.nonRetryable(
       `${result.table}: ${problems.join('; ')}`,
@@ -56,17 +72,63 @@ export async function tableMigration(task: MigrationTask): Promise<TaskResult> {
       result,
     );
   }
-  await completeTask(task);
+}
+
+/** A verify-only task: compares the existing target with the source; only a repair writes anything. */
+async function verifyOnly(
+  task: MigrationTask,
+  base: Pick<TaskResult, 'taskId' | 'table' | 'target'>,
+): Promise<TaskResult> {
+  const verify = await verifyTask(task, undefined);
+  const problems = gateProblems(task, undefined, verify);
+  const result: TaskResult = {
+    ...base,
+    status: problems.length ? 'failed' : 'succeeded',
+    sourceCount: verify.sourceCount,
+    targetCount: verify.targetCount,
+    durationMs: verify.durationMs,
+    verification: verificationSummary(verify, problems.length === 0),
+  };
+  gate(result, problems);
   return result;
 }
 
-/** What disagrees between rows read, rows written and the counts on both sides. */
+/** Compares source and target and, when the spec asks for it, re-copies the key ranges that differ. */
+async function verifyTask(
+  task: MigrationTask,
+  expectedTargetRows: number | undefined,
+): Promise<VerifyResult> {
+  const { compareTable, repairTable } = proxyActivities<Activities>({
+    summary: `verify ${tableLabel(task.table.ref)} (${task.verify.mode})`,
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: `${task.heartbeatTimeoutSeconds}s`,
+    retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
+  });
+  const verify = await compareTable({ task, expectedTargetRows });
+  const ranges = verify.checksum?.repairRanges;
+  if (!task.verify.repair || !ranges?.length || checksumProblems(verify).length === 0) return verify;
+  const repair = await repairTable({ task, ranges });
+  return {
+    ...verify,
+    targetCount: repair.targetCount,
+    repair,
+    durationMs: verify.durationMs + repair.durationMs,
+  };
+}
+
+/** What disagrees between rows read, rows written, the counts on both sides and their checksums. */
 export function gateProblems(
   task: MigrationTask,
-  copy: CopyResult,
+  copy: CopyResult | undefined,
   verify: VerifyResult | undefined,
 ): string[] {
   const problems: string[] = [];
+  if (!copy) {
+    // Verify-only: there are no copy numbers, so the two sides must agree with each other.
+    if (verify && verify.sourceCount !== verify.targetCount)
+      problems.push(`source count ${verify.sourceCount} ≠ target count ${verify.targetCount}`);
+    return [...problems, ...checksumProblems(verify, task.verify.repair)];
+  }
   if (copy.rowsRead !== copy.rowsWritten)
     problems.push(`rows read ${copy.rowsRead} ≠ rows written ${copy.rowsWritten}`);
   if (!verify) return problems;
@@ -82,5 +144,5 @@ export function gateProblems(
     }
   } else if (added !== copy.rowsWritten)
     problems.push(`target count ${added} ≠ rows written ${copy.rowsWritten}`);
-  return problems;
+  return [...problems, ...checksumProblems(verify, task.verify.repair)];
 }

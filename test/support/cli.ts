@@ -32,18 +32,26 @@ export function runMms(
   );
 }
 
-/** Runs any program from the repository root, collecting its output; never rejects on a non-zero exit. */
+/**
+ * Runs any program from the repository root, collecting its output; never rejects on a non-zero exit.
+ * `env` adds to this process's environment; an undefined value removes that variable.
+ */
 export function runProcess(
   command: string,
   args: string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   timeoutMs = 110_000,
 ): Promise<CliRun> {
+  const fullEnv = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: fullEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -23,7 +23,7 @@ export const services = {
 
 /** An admin pool on one of the test databases. */
 export function adminPool(database: string): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     host: services.pg.host,
     port: services.pg.port,
     user: services.pg.user,
@@ -31,6 +31,9 @@ export function adminPool(database: string): pg.Pool {
     database,
     max: 4,
   });
+  // Fault tests restart the server: an idle client's broken socket must not crash the test process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Writes a connections file for a worker: sources read as the read-only user; secrets come from env vars. */

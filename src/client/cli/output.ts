@@ -1,4 +1,5 @@
-import type { JobReport } from '../../core/task';
+import type { JobReport, TaskVerification } from '../../core/task';
+import { formatDifferingKeys } from '../../core/verification';
 import type { JobProgress } from '../../workflows/definitions';
 
 /** Renders rows as an aligned text table. */
@@ -56,6 +57,7 @@ export function reportText(report: JobReport): string {
     r.rowsWritten ?? '-',
     r.sourceCount ?? '-',
     r.targetCount ?? '-',
+    verificationCell(r.verification),
     r.error ? `${r.error.code}: ${r.error.message}` : '',
   ]);
   const t = report.tasks;
@@ -64,17 +66,42 @@ export function reportText(report: JobReport): string {
     `${t.skipped ? ` (${t.skipped} already done earlier)` : ''}, ${t.failed} failed, ` +
     `${report.rowsWritten.toLocaleString('en-US')} rows written in ${formatDuration(report.durationMs / 1000)}` +
     (report.resultsOmitted ? `\n(${report.resultsOmitted} more successful tasks are not listed)` : '');
-  return `${table(['source', 'target', 'status', 'read', 'written', 'source count', 'target count', 'error'], rows)}\n\n${summary}`;
+  const differing = report.results
+    .filter((r) => r.verification?.keys?.length)
+    .map((r) => `  ${r.table}: ${formatDifferingKeys(r.verification!.keys!)}`);
+  const keys = differing.length ? `\n\ndiffering keys:\n${differing.join('\n')}` : '';
+  const headers = [
+    'source',
+    'target',
+    'status',
+    'read',
+    'written',
+    'source count',
+    'target count',
+    'verified',
+  ];
+  return `${table([...headers, 'error'], rows)}${keys}\n\n${summary}`;
+}
+
+/** One cell for a task's verification: `checksum ok`, `repaired (12 rows)`, `3 rows differ`, … */
+export function verificationCell(v: TaskVerification | undefined): string {
+  if (!v) return '-';
+  const differing = (v.missing ?? 0) + (v.extra ?? 0) + (v.changed ?? 0);
+  if (!v.matched)
+    return v.mode === 'count' || !differing
+      ? `${v.mode} differs`
+      : `${differing}${v.narrowed ? '' : '+'} rows differ`;
+  return v.rowsRecopied ? `repaired (${v.rowsRecopied} rows)` : `${v.mode} ok`;
 }
 
 /** The report as a Markdown table, for pasting into tickets and PRs. */
 export function reportMarkdown(report: JobReport): string {
   const head =
-    '| source | target | status | read | written | source count | target count | error |\n|---|---|---|---:|---:|---:|---:|---|';
+    '| source | target | status | read | written | source count | target count | verified | error |\n|---|---|---|---:|---:|---:|---:|---|---|';
   const rows = report.results.map(
     (r) =>
       `| ${r.table} | ${r.target} | ${r.skipped ? 'skipped' : r.status} | ${r.rowsRead ?? ''} | ${r.rowsWritten ?? ''} | ` +
-      `${r.sourceCount ?? ''} | ${r.targetCount ?? ''} | ${r.error ? `${r.error.code}: ${r.error.message.replace(/\|/g, '\\|')}` : ''} |`,
+      `${r.sourceCount ?? ''} | ${r.targetCount ?? ''} | ${verificationCell(r.verification)} | ${r.error ? `${r.error.code}: ${r.error.message.replace(/\|/g, '\\|')}` : ''} |`,
   );
   return `**${report.jobId}**: ${report.status}, ${report.tasks.succeeded + report.tasks.skipped}/${report.tasks.total} tasks, ${report.rowsWritten} rows\n\n${head}\n${rows.join('\n')}`;
 }

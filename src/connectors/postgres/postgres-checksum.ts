@@ -52,9 +52,9 @@ export function canonicalColumnSql(column: ColumnMeta, canonical: LogicalType): 
 }
 
 /**
- * `SELECT rows, sum` over one key range: the canonical texts are computed once per row in a fenced
- * subquery (OFFSET 0 keeps the planner from inlining them twice), then each row is framed and hashed.
- * Null when a column needs the JS path. Constants (a shard set's source name) are text literals.
+ * `SELECT rows, sum` over one key range: each row's canonical texts go through `ROW(…)::text`, the
+ * record format the JS path imitates, then MD5. Null when a column needs the JS path. Constants (a
+ * shard set's source name) are text literals after the real columns.
  */
 export function checksumSql(
   ref: TableRef,
@@ -69,10 +69,9 @@ export function checksumSql(
   const all = [...(texts as string[]), ...constants.map((c) => `${quoteLiteral(c)}::text`)];
   const conditions = [keyComparison(key, '<=', range.upTo)];
   if (range.after) conditions.unshift(keyComparison(key, '>', range.after));
-  const inner = all.map((t, i) => `${t} AS c${i}`).join(', ');
-  const row = all.map((_, i) => `coalesce(octet_length(c${i})::text || ':' || c${i}, '-')`).join(' || ');
+  const rowHash = `('x' || left(md5(ROW(${all.join(', ')})::text), 16))::bit(64)::bigint`;
   return (
-    `SELECT count(*)::text AS rows, coalesce(sum(('x' || left(md5(${row}), 16))::bit(64)::bigint), 0)::text AS sum ` +
-    `FROM (SELECT ${inner} FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')} OFFSET 0) AS v`
+    `SELECT count(*)::text AS rows, coalesce(sum(${rowHash}), 0)::text AS sum ` +
+    `FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}`
   );
 }

@@ -19,6 +19,9 @@ import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './post
 import { decodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 import { postgresToLogical } from './postgres-types';
+import { hashFromSum, type Checksum } from '../../core/checksum';
+import type { LogicalType } from '../../core/logical-types';
+import { checksumSql } from './postgres-checksum';
 
 const listTablesSql = `
 SELECT c.oid::text AS oid, c.relname AS name, greatest(c.reltuples, 0)::bigint::text AS est_rows,
@@ -75,6 +78,9 @@ const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
 /** Reads PostgreSQL tables: catalog discovery, keyset chunk bounds, and COPY TO STDOUT. */
 export class PostgresSource implements Source {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+
+  /** Whether the database encoding is UTF8, which the in-SQL checksum needs; asked once. */
+  private utf8: Promise<boolean> | undefined;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -201,6 +207,18 @@ export class PostgresSource implements Source {
     return Number(rows[0]?.n ?? 0);
   }
 
+  async checksum(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null> {
+    // md5() and octet_length() see the database's bytes: only UTF8 gives the JS path's bytes.
+    this.utf8 ??= this.query<{ e: string }>("SELECT current_setting('server_encoding') AS e", []).then(
+      (r) => r[0]?.e === 'UTF8',
+    );
+    const constants = (table.constantColumns ?? []).map((c) => c.value);
+    const sql = checksumSql(table.ref, table.columns, types, keyColumns(table), range, constants);
+    if (!sql || !(await this.utf8)) return null;
+    const [row] = await this.query<{ rows: string; sum: string }>(sql, []);
+    return { rows: Number(row?.rows ?? 0), hash: hashFromSum(BigInt(row?.sum ?? '0')) };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -252,6 +270,8 @@ function keyColumns(table: TableMeta): KeyColumn[] {
 /** Splits a COPY text byte stream into decoded rows, holding at most one partial line. */
 async function* decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncGenerator<Row> {
   const lines = stream.pipe(new LineSplitter());
+  // pipe() does not forward errors: without this a killed source connection would leave the reader waiting forever.
+  stream.once('error', (e) => lines.destroy(e));
   for await (const line of lines as AsyncIterable<string>) yield decodeCopyLine(line, types);
 }
 

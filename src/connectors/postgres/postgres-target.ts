@@ -6,6 +6,8 @@ import {
   ChunkEncoding,
   type Checkpoint,
   type ChunkData,
+  type ChunkRange,
+  type ChunkStream,
   type ChunkWrite,
   type KeyTuple,
   type PrepareRequest,
@@ -23,6 +25,8 @@ import {
   createTableSql,
   qualifiedName,
   quoteIdent,
+  keyComparison,
+  targetColumnType,
 } from './postgres-dialect';
 import { encodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
@@ -237,6 +241,45 @@ export class PostgresTarget implements Target {
       return Number(result.rows[0]?.n ?? 0);
     } catch (e) {
       throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+    }
+  }
+
+  async replaceRange(
+    table: TableMeta,
+    targetRef: TableRef,
+    range: ChunkRange,
+    chunk: ChunkStream,
+  ): Promise<number> {
+    // Key literals are cast to the target's column types, which createTableSql chose.
+    const key = table.primaryKey.map((name) => {
+      const column = table.columns.find((c) => c.name === name);
+      return { name, nativeType: column ? targetColumnType(column, this.sameEngine(table)) : 'text' };
+    });
+    const conditions = [keyComparison(key, '<=', range.upTo)];
+    if (range.after) conditions.unshift(keyComparison(key, '>', range.after));
+    try {
+      return await this.inTransaction(async (client) => {
+        await client.query(`DELETE FROM ${qualifiedName(targetRef)} WHERE ${conditions.join(' AND ')}`);
+        const copy = copyFrom(
+          copyInSql(
+            targetRef,
+            table.columns.map((c) => c.name),
+          ),
+        );
+        client.query(copy as pg.Submittable);
+        await pipeline(toCopyText(chunk.data), copy);
+        if (chunk.rowsRead() !== copy.rowCount) {
+          throw new MigrationError(
+            ErrorCode.Internal,
+            `range read ${chunk.rowsRead()} rows but wrote ${copy.rowCount}`,
+            { table: tableLabel(targetRef) },
+          );
+        }
+        return copy.rowCount;
+      });
+    } catch (e) {
+      chunk.release(e instanceof Error ? e : new Error(String(e)));
+      throw e;
     }
   }
 

@@ -1,0 +1,192 @@
+/** Running one mms job for a route, and setting its time next to its baselines' times. */
+import path from 'node:path';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { MigrationClient } from '../src/client/migration-client';
+import type { JobReport } from '../src/core/task';
+import type { JobSpecInput } from '../src/spec/job-spec';
+import { redact, type Services } from './env';
+import { startWorker, type BenchWorker } from './worker';
+
+/** One line of the results table. */
+export interface Result {
+  route: string;
+  rows: number;
+  seconds?: number;
+  baseline?: string;
+  baselineSeconds?: number;
+  /** Our time / the baseline's time; for the orchestration route, milliseconds per task. */
+  ratio?: number;
+  unit?: 'x' | 'ms/task';
+  target: string;
+  met?: boolean;
+  peakRssMb?: number;
+  idleRssMb?: number;
+  workerCpuSeconds?: number;
+  /** An error, or why the line was skipped. */
+  note?: string;
+}
+
+export interface BenchOptions {
+  rows: number;
+  chunkRows: number;
+  bigRows: number;
+  bigMb: number;
+  tables: number;
+  tasksParallel: number;
+  routeTimeoutSeconds: number;
+  cpuProfDir?: string;
+}
+
+/** Everything a route needs: services, admin pools, the worker's files. */
+export interface Bench {
+  s: Services;
+  options: BenchOptions;
+  pgSource: pg.Pool;
+  pgTarget: pg.Pool;
+  my: mysql.Pool;
+  bundle: string;
+  connectionsFile: string;
+  tmp: string;
+  stamp: string;
+  /** Why MySQL routes cannot run, when they cannot. */
+  mysqlUnavailable?: string;
+  log(message: string): void;
+}
+
+/** The worker's RSS target on every route. */
+export const rssLimitMb = 300;
+
+/** A time-ratio target: ours / baseline must stay at or under `max`. */
+export interface Target {
+  label: string;
+  max: number;
+}
+export const atMost = (max: number): Target => ({ label: `≤ ${max.toFixed(2)}×`, max });
+export const fasterBy = (factor: number): Target => ({ label: `≥ ${factor}× faster`, max: 1 / factor });
+
+export interface JobRun {
+  seconds: number;
+  peakRssMb: number;
+  idleRssMb: number;
+  cpuSeconds: number;
+  report: JobReport;
+}
+
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function timeout(seconds: number, what: string): { promise: Promise<never>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no report after ${seconds} s`)), seconds * 1000);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * Runs one job through the real dev server and a fresh worker process on a task queue of its own,
+ * timed from `client.start` to the report. A worker that dies or a job that overruns fails the route.
+ */
+export async function runJob(
+  b: Bench,
+  route: string,
+  spec: JobSpecInput,
+  expectedRows: number,
+): Promise<JobRun> {
+  const taskQueue = `mms-bench-${route}-${b.stamp}`;
+  const client = await MigrationClient.connect({
+    address: b.s.temporalAddress,
+    namespace: b.s.namespace,
+    taskQueue,
+  });
+  let worker: BenchWorker | undefined;
+  let running: string | undefined;
+  try {
+    worker = await startWorker({
+      client: client.temporal,
+      namespace: b.s.namespace,
+      taskQueue,
+      connectionsFile: b.connectionsFile,
+      bundle: b.bundle,
+      cpuProfDir: b.options.cpuProfDir && path.join(b.options.cpuProfDir, route),
+    });
+    const dead = worker.exited.then((why) => Promise.reject(new Error(why)));
+    const limit = timeout(b.options.routeTimeoutSeconds, route);
+    const started = performance.now();
+    running = (await client.start({ ...spec, jobId: taskQueue })).jobId;
+    const report = await Promise.race([client.result(running), dead, limit.promise]).finally(limit.clear);
+    const seconds = (performance.now() - started) / 1000;
+    running = undefined;
+    const run = {
+      seconds,
+      peakRssMb: worker.peakRssMb(),
+      idleRssMb: worker.idleRssMb,
+      cpuSeconds: worker.cpuSeconds(),
+      report,
+    };
+    if (report.status !== 'succeeded') {
+      const failed = report.results.find((r) => r.status === 'failed');
+      throw new Error(`job failed: ${failed?.error?.code}: ${failed?.error?.message}`);
+    }
+    if (report.rowsWritten !== expectedRows)
+      throw new Error(`job wrote ${report.rowsWritten} rows, expected ${expectedRows}`);
+    return run;
+  } catch (e) {
+    // The peak RSS of a failed route is still worth reporting (a worker killed for memory, say).
+    const peak = worker?.peakRssMb();
+    throw Object.assign(new Error(redact(message(e), b.s)), { peakRssMb: peak });
+  } finally {
+    if (running)
+      await client.temporal.workflow
+        .getHandle(running)
+        .terminate('benchmark route failed')
+        .catch(() => undefined);
+    await worker?.stop();
+    await client.close();
+  }
+}
+
+/** Runs a baseline, turning a failure into a note instead of losing the route's own numbers. */
+export async function tryBaseline(
+  b: Bench,
+  name: string,
+  run: () => Promise<number>,
+): Promise<number | Error> {
+  b.log(`  baseline: ${name}`);
+  try {
+    return await run();
+  } catch (e) {
+    return new Error(redact(message(e), b.s));
+  }
+}
+
+/** The results lines of one route: its job next to each of its baselines. */
+export function compare(
+  route: string,
+  rows: number,
+  job: JobRun | Error,
+  baselines: { name: string; target: Target; seconds: number | Error; note?: string }[],
+): Result[] {
+  return baselines.map((base): Result => {
+    const line: Result = { route, rows, baseline: base.name, target: base.target.label, unit: 'x' };
+    if (job instanceof Error) {
+      line.note = job.message;
+      line.peakRssMb = (job as Error & { peakRssMb?: number }).peakRssMb;
+      line.met = false;
+    } else {
+      line.seconds = job.seconds;
+      line.peakRssMb = job.peakRssMb;
+      line.idleRssMb = job.idleRssMb;
+      line.workerCpuSeconds = job.cpuSeconds;
+    }
+    if (base.seconds instanceof Error)
+      line.note = [line.note, `baseline: ${base.seconds.message}`].filter(Boolean).join('; ');
+    else line.baselineSeconds = base.seconds;
+    if (base.note) line.note = [line.note, base.note].filter(Boolean).join('; ');
+    if (line.seconds !== undefined && line.baselineSeconds !== undefined) {
+      line.ratio = line.seconds / line.baselineSeconds;
+      line.met = line.ratio <= base.target.max;
+    }
+    return line;
+  });
+}

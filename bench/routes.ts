@@ -1,0 +1,436 @@
+/**
+ * The routes. Each one empties its targets (not timed), runs its mms job, then its baselines into
+ * empty pre-created tables with the dataset's DDL, and empties the targets again.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type mysql from 'mysql2/promise';
+import { openS3Store } from '../src/connectors/s3/s3-store';
+import { JobSpec, type JobSpecInput } from '../src/spec/job-spec';
+import {
+  copyParquetInProcess,
+  exportTsv,
+  loadDataLocal,
+  mysqldumpPipe,
+  outfileLoad,
+  pgloader,
+  pgloaderTakesHeapSize,
+  psqlPipe,
+} from './baselines';
+import {
+  bigTableName,
+  mainColumns,
+  mainTableName,
+  manySchemaName,
+  myMainDdl,
+  myMainTableName,
+  pgMainDdl,
+  pgSchema,
+} from './dataset';
+import {
+  atMost,
+  compare,
+  fasterBy,
+  message,
+  rssLimitMb,
+  runJob,
+  tryBaseline,
+  type Bench,
+  type Result,
+} from './job';
+
+// ------------------------------------------------------------------ target housekeeping (never timed)
+
+async function resetPgSchema(b: Bench, schema: string): Promise<void> {
+  await b.pgTarget.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  // Dirty buffers of the last load are flushed now, not during the next timed step.
+  await b.pgTarget.query('CHECKPOINT');
+}
+
+async function resetMyDatabase(b: Bench, database: string): Promise<void> {
+  await b.my.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  // InnoDB flushes the last load's dirty pages in the background: let it finish (up to a minute)
+  // before the next timed step, as CHECKPOINT does for PostgreSQL.
+  for (let waited = 0; waited < 60; waited++) {
+    const [rows] = await b.my.query<mysql.RowDataPacket[]>(
+      `SELECT VARIABLE_NAME AS k, VARIABLE_VALUE AS v FROM information_schema.GLOBAL_STATUS
+       WHERE VARIABLE_NAME IN ('INNODB_BUFFER_POOL_PAGES_DIRTY', 'INNODB_BUFFER_POOL_PAGES_TOTAL')`,
+    );
+    const value = (k: string): number => Number(rows.find((r) => r.k === k)?.v);
+    if (value('INNODB_BUFFER_POOL_PAGES_DIRTY') <= value('INNODB_BUFFER_POOL_PAGES_TOTAL') / 100) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function expectPgCount(b: Bench, qualified: string, rows: number): Promise<void> {
+  const result = await b.pgTarget.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified}`);
+  const n = Number(result.rows[0]?.n);
+  if (n !== rows) throw new Error(`${qualified} holds ${n} rows, expected ${rows}`);
+}
+
+async function expectMyCount(b: Bench, qualified: string, rows: number): Promise<void> {
+  const [result] = await b.my.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified}`);
+  const n = Number(result[0]?.n);
+  if (n !== rows) throw new Error(`${qualified} holds ${n} rows, expected ${rows}`);
+}
+
+async function resetS3Prefix(b: Bench, prefix: string): Promise<void> {
+  const store = openS3Store({
+    name: 'bench_s3',
+    config: {
+      engine: 's3',
+      endpoint: b.s.s3.endpoint,
+      region: b.s.s3.region,
+      bucket: b.s.s3.bucket,
+      prefix: 'bench/',
+      accessKeyId: b.s.s3.accessKey,
+      forcePathStyle: true,
+      format: 'parquet',
+    },
+    password: b.s.s3.secretKey,
+  });
+  try {
+    await store.delete(await store.list(`${prefix}/`));
+  } finally {
+    await store.close();
+  }
+}
+
+// ------------------------------------------------------------------ the routes
+
+/** A `tables` job over one table, as a user would start it, with the benchmark's chunk size. */
+function tableJob(
+  b: Bench,
+  source: { connection: string; schema: string },
+  table: string,
+  target: { connection: string; schema: string },
+): JobSpecInput {
+  return {
+    kind: 'tables',
+    tables: [table],
+    source,
+    target,
+    chunkRows: b.options.chunkRows,
+    maxParallelTasks: 1,
+    createMode: 'recreate',
+    writeMode: 'overwrite',
+    verify: { mode: 'count' },
+  };
+}
+
+const pgSource = { connection: 'pg_source', schema: pgSchema };
+const mySource = (b: Bench): { connection: string; schema: string } => ({
+  connection: 'my_source',
+  schema: b.s.my.sourceDb,
+});
+
+/** The psql text pipe into an empty pre-created table with the source's DDL. */
+async function psqlBaseline(b: Bench, schema: string): Promise<number> {
+  const table = `${schema}.base_psql`;
+  await resetPgSchema(b, schema);
+  await b.pgTarget.query(`CREATE SCHEMA ${schema}`);
+  await b.pgTarget.query(pgMainDdl(table));
+  const seconds = await psqlPipe(b.s, `SELECT * FROM ${pgSchema}.${mainTableName(b.options.rows)}`, table);
+  await expectPgCount(b, table, b.options.rows);
+  return seconds;
+}
+
+async function pgToPg(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const schema = 'bench_pg_pg';
+  await resetPgSchema(b, schema);
+  const job = await runJob(
+    b,
+    'pg-pg',
+    tableJob(b, pgSource, mainTableName(rows), { connection: 'pg_target', schema }),
+    rows,
+  ).catch((e: Error) => e);
+  const psql = await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema));
+  await resetPgSchema(b, schema);
+  return compare('PostgreSQL → PostgreSQL', rows, job, [
+    { name: 'psql \\copy | psql \\copy', target: atMost(1.1), seconds: psql },
+  ]);
+}
+
+async function mysqlToPg(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const schema = 'bench_mysql_pg';
+  const loaderSchema = 'bench_pgloader';
+  await resetPgSchema(b, schema);
+  const job = await runJob(
+    b,
+    'mysql-pg',
+    tableJob(b, mySource(b), myMainTableName(rows), { connection: 'pg_target', schema }),
+    rows,
+  ).catch((e: Error) => e);
+  const psql = await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema));
+  await resetPgSchema(b, schema);
+
+  // pgloader with its defaults first; if it dies (the known heap exhaustion), again with a bigger heap.
+  const loadOnce = async (heapMb?: number): Promise<number> => {
+    await resetPgSchema(b, loaderSchema);
+    const seconds = await pgloader(b.s, myMainTableName(rows), loaderSchema, heapMb);
+    // pgloader can exit 0 after failing: only the row count it left behind says it worked.
+    await expectPgCount(b, `${loaderSchema}.${myMainTableName(rows)}`, rows);
+    return seconds;
+  };
+  let loaderName = 'pgloader (defaults)';
+  let loaderNote: string | undefined;
+  let loader = await tryBaseline(b, loaderName, () => loadOnce());
+  if (loader instanceof Error) {
+    const heapMb = 4096;
+    loaderNote = `pgloader with its default heap failed: ${loader.message}`;
+    if (await pgloaderTakesHeapSize(b.s)) {
+      loaderName = `pgloader --dynamic-space-size ${heapMb}`;
+      loader = await tryBaseline(b, loaderName, () => loadOnce(heapMb));
+    }
+  }
+  await resetPgSchema(b, loaderSchema);
+  return compare('MySQL → PostgreSQL', rows, job, [
+    { name: 'psql \\copy | psql \\copy', target: atMost(1.15), seconds: psql },
+    { name: loaderName, target: fasterBy(3), seconds: loader, note: loaderNote },
+  ]);
+}
+
+async function pgToMysql(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const database = 'bench_pg_mysql';
+  const dumpDb = 'bench_mysqldump';
+  await resetMyDatabase(b, database);
+  const job = await runJob(
+    b,
+    'pg-mysql',
+    tableJob(b, pgSource, mainTableName(rows), { connection: 'my_target', schema: database }),
+    rows,
+  ).catch((e: Error) => e);
+  await resetMyDatabase(b, database);
+
+  const tsv = path.join(b.tmp, `rows_${rows}.tsv`);
+  const load = await tryBaseline(b, 'LOAD DATA LOCAL INFILE', async () => {
+    // The file is exported first and not timed: the baseline is the load alone. Booleans as 0/1 for tinyint(1).
+    const select = `SELECT ${mainColumns.map((c) => (c === 'flag' ? 'flag::int' : c)).join(', ')} FROM ${pgSchema}.${mainTableName(rows)}`;
+    await exportTsv(b.s, select, tsv);
+    await b.my.query(`CREATE DATABASE ${database}`);
+    await b.my.query(myMainDdl(`${database}.base_load`));
+    const seconds = await loadDataLocal(b.s, tsv, `${database}.base_load`);
+    await expectMyCount(b, `${database}.base_load`, rows);
+    return seconds;
+  });
+  rmSync(tsv, { force: true });
+  await resetMyDatabase(b, database);
+
+  const dump = await tryBaseline(b, 'mysqldump | mysql', async () => {
+    await resetMyDatabase(b, dumpDb);
+    await b.my.query(`CREATE DATABASE ${dumpDb}`);
+    const seconds = await mysqldumpPipe(b.s, myMainTableName(rows), dumpDb);
+    await expectMyCount(b, `${dumpDb}.${myMainTableName(rows)}`, rows);
+    return seconds;
+  });
+  await resetMyDatabase(b, dumpDb);
+  return compare('PostgreSQL → MySQL', rows, job, [
+    { name: 'LOAD DATA LOCAL INFILE (local TSV)', target: atMost(1.25), seconds: load },
+    { name: 'mysqldump | mysql', target: fasterBy(1.8), seconds: dump },
+  ]);
+}
+
+async function mysqlToMysql(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const database = 'bench_mysql_mysql';
+  await resetMyDatabase(b, database);
+  const job = await runJob(
+    b,
+    'mysql-mysql',
+    tableJob(b, mySource(b), myMainTableName(rows), { connection: 'my_target', schema: database }),
+    rows,
+  ).catch((e: Error) => e);
+  await resetMyDatabase(b, database);
+  const outfile = await tryBaseline(b, 'INTO OUTFILE + LOAD DATA INFILE', async () => {
+    const [dir] = await b.my.query<mysql.RowDataPacket[]>('SELECT @@secure_file_priv AS d');
+    await b.my.query(`CREATE DATABASE ${database}`);
+    await b.my.query(myMainDdl(`${database}.base_outfile`));
+    const seconds = await outfileLoad(
+      b.s,
+      `\`${b.s.my.sourceDb}\`.\`${myMainTableName(rows)}\``,
+      `${database}.base_outfile`,
+      String(dir[0]?.d ?? '/tmp'),
+    );
+    await expectMyCount(b, `${database}.base_outfile`, rows);
+    return seconds;
+  });
+  await resetMyDatabase(b, database);
+  return compare('MySQL → MySQL', rows, job, [
+    { name: 'SELECT INTO OUTFILE + LOAD DATA INFILE', target: atMost(1.0), seconds: outfile },
+  ]);
+}
+
+async function pgToS3(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const schema = 'bench_pg_s3';
+  await resetS3Prefix(b, schema);
+  const job = await runJob(
+    b,
+    'pg-s3',
+    tableJob(b, pgSource, mainTableName(rows), { connection: 's3_target', schema }),
+    rows,
+  ).catch((e: Error) => e);
+  await resetS3Prefix(b, schema);
+  const encode = await tryBaseline(b, 'COPY read + Parquet encode in-process', async () => {
+    const run = await copyParquetInProcess(b.s, pgSchema, mainTableName(rows));
+    if (run.rows !== rows) throw new Error(`read ${run.rows} rows, expected ${rows}`);
+    return run.seconds;
+  });
+  return compare('PostgreSQL → S3 Parquet', rows, job, [
+    { name: 'COPY read + Parquet encode (in-process)', target: atMost(1.5), seconds: encode },
+  ]);
+}
+
+/** The big-row table: only the worker's memory is judged. */
+async function bigRoute(b: Bench, target: 'pg' | 's3'): Promise<Result[]> {
+  const { bigRows, bigMb } = b.options;
+  const schema = `bench_big_pg_${target}`;
+  const reset = (): Promise<void> => (target === 'pg' ? resetPgSchema(b, schema) : resetS3Prefix(b, schema));
+  await reset();
+  const connection = target === 'pg' ? 'pg_target' : 's3_target';
+  const job = await runJob(
+    b,
+    `big-pg-${target}`,
+    tableJob(b, pgSource, bigTableName(bigRows, bigMb), { connection, schema }),
+    bigRows,
+  ).catch((e: Error) => e);
+  await reset();
+  const line: Result = {
+    route: `PostgreSQL → ${target === 'pg' ? 'PostgreSQL' : 'S3 Parquet'}, ${bigMb} MB rows`,
+    rows: bigRows,
+    target: `peak RSS ≤ ${rssLimitMb} MB`,
+  };
+  if (job instanceof Error) {
+    line.note = job.message;
+    line.peakRssMb = (job as Error & { peakRssMb?: number }).peakRssMb;
+  } else {
+    Object.assign(line, {
+      seconds: job.seconds,
+      peakRssMb: job.peakRssMb,
+      idleRssMb: job.idleRssMb,
+      workerCpuSeconds: job.cpuSeconds,
+    });
+  }
+  line.met = !(job instanceof Error) && line.peakRssMb! <= rssLimitMb;
+  return [line];
+}
+
+/** One job over many one-row tables: the cost of a task's workflows and activities, not of its data. */
+async function orchestration(b: Bench): Promise<Result[]> {
+  const { tables, tasksParallel } = b.options;
+  const schema = 'bench_many_out';
+  await resetPgSchema(b, schema);
+  const spec: JobSpecInput = {
+    kind: 'database',
+    source: { connection: 'pg_source', schema: manySchemaName(tables) },
+    target: { connection: 'pg_target', schema },
+    maxParallelTasks: tasksParallel,
+    verify: { mode: 'count' },
+  };
+  const job = await runJob(b, 'tasks', spec, tables).catch((e: Error) => e);
+  await resetPgSchema(b, schema);
+  const line: Result = {
+    route: `${tables} one-row tables (maxParallelTasks ${tasksParallel})`,
+    rows: tables,
+    target: '≤ 150 ms/task',
+    unit: 'ms/task',
+  };
+  if (job instanceof Error) {
+    line.note = job.message;
+    line.met = false;
+    return [line];
+  }
+  line.ratio = (job.seconds * 1000) / tables;
+  line.met = line.ratio <= 150;
+  return [
+    {
+      ...line,
+      seconds: job.seconds,
+      peakRssMb: job.peakRssMb,
+      idleRssMb: job.idleRssMb,
+      workerCpuSeconds: job.cpuSeconds,
+    },
+  ];
+}
+
+/** Whether the job spec takes `verify: { mode: 'checksum' }` yet (another engineer is adding it). */
+export function checksumSupported(): boolean {
+  return JobSpec.safeParse({
+    kind: 'tables',
+    tables: ['t'],
+    source: { connection: 'a' },
+    target: { connection: 'b' },
+    verify: { mode: 'checksum' },
+  }).success;
+}
+
+/**
+ * Checksum verification time against copy time, both from the task's own result: the job runs with
+ * `verify: { mode: 'checksum' }` and the report says how long verification took (`verification.durationMs`)
+ * and how long the task took in all (`durationMs` = copy + verification).
+ */
+async function checksum(b: Bench): Promise<Result[]> {
+  const { rows } = b.options;
+  const line: Result = {
+    route: 'checksum verification (PG → PG)',
+    rows,
+    baseline: 'copy of the same task',
+    target: '≤ 0.70× copy time',
+    unit: 'x',
+  };
+  if (!checksumSupported()) {
+    line.note = 'not available yet: src/spec/job-spec.ts has no verify mode "checksum"';
+    return [line];
+  }
+  const schema = 'bench_checksum';
+  const spec = {
+    ...tableJob(b, pgSource, mainTableName(rows), { connection: 'pg_target', schema }),
+    verify: { mode: 'checksum' },
+  } as JobSpecInput;
+  try {
+    await resetPgSchema(b, schema);
+    const job = await runJob(b, 'checksum', spec, rows);
+    await resetPgSchema(b, schema);
+    Object.assign(line, {
+      peakRssMb: job.peakRssMb,
+      idleRssMb: job.idleRssMb,
+      workerCpuSeconds: job.cpuSeconds,
+    });
+    // Read loosely: the verification fields are being added while this benchmark is written.
+    const task = job.report.results[0] as {
+      durationMs?: number;
+      verification?: { mode?: string; durationMs?: number };
+    };
+    const verifyMs = task?.verification?.mode === 'checksum' ? task.verification.durationMs : undefined;
+    if (verifyMs === undefined || task.durationMs === undefined) {
+      line.note =
+        'not available yet: the spec takes mode "checksum" but the report shows no checksum verification';
+      return [line];
+    }
+    line.seconds = verifyMs / 1000;
+    line.baselineSeconds = (task.durationMs - verifyMs) / 1000;
+    line.ratio = line.seconds / line.baselineSeconds;
+    line.met = line.ratio <= 0.7;
+    line.note = `seconds = verification only; whole job ${job.seconds.toFixed(1)} s`;
+  } catch (e) {
+    line.note = message(e);
+    line.met = false;
+  }
+  return [line];
+}
+
+/** Every route by its `--routes` name, in the order they run. */
+export const routes: { name: string; mysql?: boolean; run: (b: Bench) => Promise<Result[]> }[] = [
+  { name: 'pg-pg', run: pgToPg },
+  { name: 'mysql-pg', mysql: true, run: mysqlToPg },
+  { name: 'pg-mysql', mysql: true, run: pgToMysql },
+  { name: 'mysql-mysql', mysql: true, run: mysqlToMysql },
+  { name: 'pg-s3', run: pgToS3 },
+  { name: 'big-pg-pg', run: (b) => bigRoute(b, 'pg') },
+  { name: 'big-pg-s3', run: (b) => bigRoute(b, 's3') },
+  { name: 'tasks', run: orchestration },
+  { name: 'checksum', run: checksum },
+];

@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { root } from './env';
+
+/**
+ * A worker as its own OS process (the approach of test/support/services.ts), so its peak RSS
+ * and CPU time are the worker's alone. One fresh worker per route makes the peak per route.
+ */
+export interface BenchWorker {
+  pid: number;
+  /** RSS once it polls, before any job: what the process costs doing nothing. */
+  idleRssMb: number;
+  /** Settles with a description when the process ends; a route races its job against it. */
+  exited: Promise<string>;
+  /** Peak RSS so far (VmHWM): read it before stopping the process. */
+  peakRssMb(): number;
+  /** User + system CPU seconds since it started polling: the jobs' CPU, without start-up. */
+  cpuSeconds(): number;
+  /** Everything it printed, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Bundles the workflow code once per invocation, so each worker starts in about a second (as the tests do). */
+export async function bundleWorkflows(dir: string): Promise<string> {
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const noop = (): void => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(root, 'src/workflows/index.ts'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+  });
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+function procStatus(pid: number, key: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) / 1024;
+}
+
+function procCpuSeconds(pid: number): number {
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Starts `mms worker` on a task queue and waits until it polls for both workflow and activity tasks. */
+export async function startWorker(options: {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  connectionsFile: string;
+  bundle: string;
+  cpuProfDir?: string;
+}): Promise<BenchWorker> {
+  const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', path.join(root, 'src/client/cli/main.ts'), 'worker'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        MMS_TASK_QUEUE: options.taskQueue,
+        MMS_CONNECTIONS_FILE: options.connectionsFile,
+        MMS_WORKFLOW_BUNDLE: options.bundle,
+        MMS_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-10_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) =>
+      resolve(`worker exited (${signal ?? `code ${code}`}): ${whyItDied(output)}`),
+    ),
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not spawn the worker');
+  let alive = true;
+  let readyCpuSeconds = 0;
+  // Sampled too, so a worker that dies (say, out of memory) still leaves its last known peak and CPU time.
+  const last = { peakRssMb: NaN, cpuSeconds: NaN };
+  const sample = (): void => {
+    try {
+      // A zombie (exited, not yet reaped) has no VmHWM line: keep the last real sample then.
+      const peak = procStatus(pid, 'VmHWM');
+      if (Number.isFinite(peak)) last.peakRssMb = peak;
+      last.cpuSeconds = procCpuSeconds(pid);
+    } catch {
+      // The process is gone; keep the last sample.
+    }
+  };
+  const sampler = setInterval(sample, 500);
+  void exited.then(() => {
+    alive = false;
+    clearInterval(sampler);
+  });
+  const worker: BenchWorker = {
+    pid,
+    idleRssMb: 0,
+    exited,
+    peakRssMb() {
+      if (alive) sample();
+      return last.peakRssMb;
+    },
+    cpuSeconds() {
+      if (alive) sample();
+      return last.cpuSeconds - readyCpuSeconds;
+    },
+    output: () => output,
+    async stop() {
+      if (alive) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await polling(options.client, options.namespace, options.taskQueue))) {
+    if (!alive) throw new Error(await exited);
+    if (Date.now() > deadline) {
+      await worker.stop();
+      throw new Error(`worker did not poll ${options.taskQueue} within 60 s: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  worker.idleRssMb = procStatus(pid, 'VmRSS');
+  readyCpuSeconds = procCpuSeconds(pid);
+  return worker;
+}
+
+/** True when the task queue has a workflow poller and an activity poller. */
+async function polling(client: Client, namespace: string, name: string): Promise<boolean> {
+  // TaskQueueType 1 = workflow, 2 = activity.
+  for (const taskQueueType of [1, 2]) {
+    const described = await client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name },
+      taskQueueType,
+    });
+    if ((described.pollers ?? []).length === 0) return false;
+  }
+  return true;
+}
+
+/** The line of a dead worker's output that says why: its first error line, else its last line. */
+function whyItDied(output: string): string {
+  const lines = output.trim().split('\n');
+  return (
+    lines.find((l) => /heap out of memory|^\s*(\w*Error\b|FATAL)/.test(l)) ??
+    lines.at(-1) ??
+    ''
+  ).trim();
+}
