@@ -286,6 +286,21 @@ describe('the target database restarted mid-job', () => {
     });
     await new Promise((r) => setTimeout(r, 2000));
     execFileSync('bash', [path.join(root, 'scripts/services.sh'), 'start'], { stdio: 'inherit' });
+    const timer = setTimeout(() => {
+      console.log(
+        execFileSync(
+          'temporal',
+          ['workflow', 'describe', '-w', taskId, '--address', services.temporalAddress],
+          { encoding: 'utf8' },
+        ),
+      );
+      console.log(
+        workers
+          .map((w) => `[${w.child.pid} ${w.child.exitCode}/${w.child.signalCode}] ${w.output().slice(-2000)}`)
+          .join('\n'),
+      );
+    }, 60_000);
     await expectExactCopy(route, await client.result(jobId), targetSchema);
+    clearTimeout(timer);
   });
 });

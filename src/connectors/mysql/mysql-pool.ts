@@ -45,6 +45,8 @@ export function openMysqlPool(conn: ResolvedConnection<'mysql'>, options: MysqlP
     flags: options.localInfile === false ? ['-LOCAL_FILES'] : [],
   });
   pool.on('connection', (connection) => {
+    // A killed connection must not crash the worker; its current or next query reports the failure.
+    connection.on('error', () => undefined);
     // The session settings decide how values read; a connection without them must not be used.
     connection.query(sessionSql, (error) => {
       if (error) connection.destroy();

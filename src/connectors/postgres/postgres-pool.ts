@@ -20,7 +20,9 @@ export function openPostgresPool(conn: ResolvedConnection<'postgres'>, applicati
     options: '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=3',
     types: rawText,
   });
-  // An idle client whose server went away must not crash the worker; the next checkout reconnects.
+  // A client whose server went away must not crash the worker: an idle one is dropped by the pool, and
+  // a checked-out one reports the failure through its next (or current) query, which classifies it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
