@@ -193,14 +193,27 @@ async function expectExactCopy(route: Route, report: JobReport, targetSchema: st
   }
 }
 
-/** Rows inserted by transactions that rolled back, from PostgreSQL's own statistics: the re-copied rows. */
+/**
+ * Rows inserted by transactions that rolled back, from PostgreSQL's own statistics: the re-copied rows.
+ * Backends flush their counters lazily (up to ~10 s when idle), so wait until the figure settles.
+ */
 async function rowsInsertedAndRolledBack(targetSchema: string): Promise<number> {
-  await new Promise((r) => setTimeout(r, 1500));
-  const stats = await target.query<{ ins: string; live: string }>(
-    `SELECT n_tup_ins::text AS ins, (SELECT count(*) FROM "${targetSchema}".big)::text AS live FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'big'`,
-    [targetSchema],
-  );
-  return Number(stats.rows[0]!.ins) - Number(stats.rows[0]!.live);
+  const read = async () => {
+    const stats = await target.query<{ ins: string; live: string }>(
+      `SELECT n_tup_ins::text AS ins, (SELECT count(*) FROM "${targetSchema}".big)::text AS live
+       FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'big'`,
+      [targetSchema],
+    );
+    return Number(stats.rows[0]!.ins) - Number(stats.rows[0]!.live);
+  };
+  let last = await read();
+  for (let i = 0; i < 15; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await read();
+    if (now === last && now >= 0) return now;
+    last = now;
+  }
+  return last;
 }
 
 describe.each(routes)('$name under fault injection', (route) => {
@@ -249,24 +262,7 @@ describe.each(routes)('$name under fault injection', (route) => {
       killed += await killSourceConnections(route);
     }
     expect(killed).toBeGreaterThan(0);
-    const report = await Promise.race([
-      client.result(jobId),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => {
-          void source
-            .query(
-              `SELECT datname, application_name, state, wait_event, left(query, 80) AS q FROM pg_stat_activity WHERE datname LIKE 'mms_%'`,
-            )
-            .then((r) => console.log(JSON.stringify(r.rows, null, 1)));
-          reject(
-            new Error(
-              `stuck; workers said:\n${workers.map((w) => `[${w.child.pid} exit=${w.child.exitCode}/${w.child.signalCode}] ${w.output().slice(-1500)}`).join('\n')}`,
-            ),
-          );
-        }, 90_000),
-      ),
-    ]);
-    await expectExactCopy(route, report, targetSchema);
+    await expectExactCopy(route, await client.result(jobId), targetSchema);
   });
 });
 
@@ -286,21 +282,6 @@ describe('the target database restarted mid-job', () => {
     });
     await new Promise((r) => setTimeout(r, 2000));
     execFileSync('bash', [path.join(root, 'scripts/services.sh'), 'start'], { stdio: 'inherit' });
-    const timer = setTimeout(() => {
-      console.log(
-        execFileSync(
-          'temporal',
-          ['workflow', 'describe', '-w', taskId, '--address', services.temporalAddress],
-          { encoding: 'utf8' },
-        ),
-      );
-      console.log(
-        workers
-          .map((w) => `[${w.child.pid} ${w.child.exitCode}/${w.child.signalCode}] ${w.output().slice(-2000)}`)
-          .join('\n'),
-      );
-    }, 60_000);
     await expectExactCopy(route, await client.result(jobId), targetSchema);
-    clearTimeout(timer);
   });
 });
