@@ -9,7 +9,7 @@ export function taskWarnings(task: MigrationTask, targetEngine: string): string[
   for (const table of members) {
     if (table.primaryKey.length === 0) {
       warnings.push(
-        `${tableLabel(table.ref)} has no primary key: keyset chunking is not possible and the task will fail (NO_USABLE_KEY)`,
+        `${tableLabel(table.ref)} has no primary key: it is copied as one chunk, so a failure redoes the whole table (no resume inside it)`,
       );
     }
   }

@@ -148,6 +148,30 @@ describe('job kinds', () => {
   });
 });
 
+describe('a table without a primary key', () => {
+  it('is copied whole as one chunk, atomically with its checkpoint', async () => {
+    await source.query(
+      `CREATE TABLE ${schema}.keyless (v text, n int); INSERT INTO ${schema}.keyless SELECT 'v' || g, g FROM generate_series(1, 3000) g`,
+    );
+    await source.query(`GRANT SELECT ON ${schema}.keyless TO ${services.pg.readerUser}`);
+    const out = uniqueName('e2e_keyless');
+    const report = await run({ kind: 'tables', tables: ['keyless'], targetSchema: out, chunkRows: 500 });
+    expect(report.status).toBe('succeeded');
+    expect(report.results[0]).toMatchObject({ rowsWritten: 3000, targetCount: 3000, chunks: 1 });
+    expect(await tableDigestUnordered(`${out}.keyless`)).toEqual(
+      await tableDigestUnordered(`${schema}.keyless`, source),
+    );
+  });
+});
+
+/** An order-free digest for tables without a key. */
+async function tableDigestUnordered(table: string, pool = target): Promise<string> {
+  const result = await pool.query<{ d: string }>(
+    `SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS d FROM ${table} t`,
+  );
+  return result.rows[0]!.d;
+}
+
 describe('write and create modes', () => {
   it('appends to rows that were there, and upserts by primary key', async () => {
     const out = uniqueName('e2e_modes');

@@ -158,11 +158,15 @@ export function selectChunkSql(
   upTo: KeyTuple,
 ): Statement {
   const select = columns.map((c) => transferForm(c, true).read(quoteIdent(c.name))).join(', ');
-  const conditions = [after ? keyComparison(key, '>', after) : null, keyComparison(key, '<=', upTo)].filter(
-    (c): c is Statement => c !== null,
-  );
+  // An empty upper bound is a keyless table's single chunk: every row, in no particular order.
+  const conditions = [
+    after?.length ? keyComparison(key, '>', after) : null,
+    upTo.length ? keyComparison(key, '<=', upTo) : null,
+  ].filter((c): c is Statement => c !== null);
+  const where = conditions.length ? ` WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '';
+  const order = key.length ? ` ORDER BY ${orderBy(ref, key)}` : '';
   return {
-    sql: `SELECT ${select} FROM ${qualifiedName(ref)} WHERE ${conditions.map((c) => c.sql).join(' AND ')} ORDER BY ${orderBy(ref, key)}`,
+    sql: `SELECT ${select} FROM ${qualifiedName(ref)}${where}${order}`,
     params: conditions.flatMap((c) => c.params),
   };
 }

@@ -10,6 +10,7 @@ import {
   type TableSelection,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
+import { nextKeysetChunk } from '../../core/chunking';
 import { matchesSelection } from '../../core/selection';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
 import {
@@ -103,11 +104,9 @@ export class MysqlSource implements Source {
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
     const key = keyColumns(table);
-    const bound =
-      (await this.firstRow(chunkBoundSql(table.ref, key, after, maxRows - 1))) ??
-      // Fewer than maxRows remain: the chunk ends at the last key.
-      (await this.firstRow(chunkBoundSql(table.ref, key, after, 0, true)));
-    return bound ? { after, upTo: bound } : null;
+    return nextKeysetChunk(table, after, maxRows, (from, offset, descending) =>
+      this.firstRow(chunkBoundSql(table.ref, key, from, offset, descending)),
+    );
   }
 
   async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
@@ -225,15 +224,8 @@ function toColumnMeta(c: ColumnRow, json: boolean): ColumnMeta {
   };
 }
 
-/** The key columns used for keyset chunking; a table without a primary key cannot be chunked yet. */
+/** The key columns used for keyset chunking; none for a keyless table, which is copied whole. */
 function keyColumns(table: TableMeta): KeyColumn[] {
-  if (table.primaryKey.length === 0) {
-    throw new MigrationError(
-      ErrorCode.NoUsableKey,
-      `table ${tableLabel(table.ref)} has no primary key; keyset chunking needs one`,
-      { table: tableLabel(table.ref) },
-    );
-  }
   return table.primaryKey.map((name) => {
     const column = table.columns.find((c) => c.name === name);
     return { name, nativeType: column?.nativeType ?? 'text', type: column?.type ?? { kind: 'text' } };

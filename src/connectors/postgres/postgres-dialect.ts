@@ -114,10 +114,12 @@ export function copyOutSql(
   upTo: KeyTuple,
   constants: string[] = [],
 ): string {
-  const conditions = [keyComparison(key, '<=', upTo)];
-  if (after) conditions.unshift(keyComparison(key, '>', after));
+  // An empty upper bound is a keyless table's single chunk: every row.
+  const conditions = upTo.length ? [keyComparison(key, '<=', upTo)] : [];
+  if (after?.length) conditions.unshift(keyComparison(key, '>', after));
   const select = [...columns.map(quoteIdent), ...constants.map((c) => `${quoteLiteral(c)}::text`)].join(', ');
-  return `COPY (SELECT ${select} FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}) TO STDOUT`;
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return `COPY (SELECT ${select} FROM ${qualifiedName(ref)}${where}) TO STDOUT`;
 }
 
 /** `COPY "s"."t" (cols) FROM STDIN`. */

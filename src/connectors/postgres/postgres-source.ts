@@ -14,6 +14,7 @@ import {
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { ColumnMeta, TableMeta } from '../../core/table';
+import { nextKeysetChunk } from '../../core/chunking';
 import { matchesSelection } from '../../core/selection';
 import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './postgres-dialect';
 import { decodeCopyLine } from './postgres-copy-text';
@@ -158,11 +159,9 @@ export class PostgresSource implements Source {
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
     const key = keyColumns(table);
-    const bound =
-      (await this.firstRow(chunkBoundSql(table.ref, key, after, maxRows - 1))) ??
-      // Fewer than maxRows remain: the chunk ends at the last key.
-      (await this.firstRow(chunkBoundSql(table.ref, key, after, 0, true)));
-    return bound ? { after, upTo: bound } : null;
+    return nextKeysetChunk(table, after, maxRows, (from, offset, descending) =>
+      this.firstRow(chunkBoundSql(table.ref, key, from, offset, descending)),
+    );
   }
 
   async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
@@ -252,15 +251,8 @@ function toColumnMeta(c: { name: string; native_type: string; not_null: string }
   };
 }
 
-/** The key columns used for keyset chunking; a table without a primary key cannot be chunked yet. */
+/** The key columns used for keyset chunking; none for a keyless table, which is copied whole. */
 function keyColumns(table: TableMeta): KeyColumn[] {
-  if (table.primaryKey.length === 0) {
-    throw new MigrationError(
-      ErrorCode.NoUsableKey,
-      `table ${table.ref.schema}.${table.ref.name} has no primary key; keyset chunking needs one`,
-      { table: `${table.ref.schema}.${table.ref.name}` },
-    );
-  }
   return table.primaryKey.map((name) => {
     const column = table.columns.find((c) => c.name === name);
     return { name, nativeType: column?.nativeType ?? 'text' };

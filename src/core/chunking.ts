@@ -1,0 +1,30 @@
+import type { ChunkRange, KeyTuple } from './connector';
+import type { TableMeta } from './table';
+
+/**
+ * The upper bound that stands for "the whole table": a table with no primary key cannot be split
+ * by key, so it is copied as one chunk. That chunk commits atomically with its checkpoint like any
+ * other, so a failure rolls it back and the retry copies the table again from the start.
+ */
+export const wholeTable: KeyTuple = [];
+
+/** Whether a range is the single chunk of a keyless table. */
+export function isWholeTable(range: ChunkRange): boolean {
+  return range.upTo.length === 0;
+}
+
+/**
+ * Finds the next keyset chunk with an engine's bound query: the key `maxRows - 1` rows after
+ * `after`, else (fewer rows remain) the last key. `bound(after, offset, descending)` returns the key
+ * at that offset in key order, or null when there is none.
+ */
+export async function nextKeysetChunk(
+  table: TableMeta,
+  after: KeyTuple | null,
+  maxRows: number,
+  bound: (after: KeyTuple | null, offset: number, descending: boolean) => Promise<KeyTuple | null>,
+): Promise<ChunkRange | null> {
+  if (table.primaryKey.length === 0) return after === null ? { after: null, upTo: wholeTable } : null;
+  const upTo = (await bound(after, maxRows - 1, false)) ?? (await bound(after, 0, true));
+  return upTo ? { after, upTo } : null;
+}
