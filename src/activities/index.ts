@@ -12,6 +12,7 @@ import {
 import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
 import { tableLabel } from '../core/table';
+import { rowsPerChunk } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
 import type {
@@ -139,7 +140,7 @@ export function createActivities(cache: ConnectorCache) {
             if (ctx.cancellationSignal.aborted)
               throw new CancelledFailure('copy cancelled at a chunk boundary');
             const chunkStarted = performance.now();
-            const range = await source.nextChunk(table, after, task.chunkRows);
+            const range = await source.nextChunk(table, after, rowsPerChunk(task, table));
             if (!range) break;
             const chunk = await source.read(table, range, encoding);
             const previous: Checkpoint = checkpoint;

@@ -14,6 +14,19 @@ export function isWholeTable(range: ChunkRange): boolean {
 }
 
 /**
+ * Rows per chunk: the spec's row count, lowered so that rows of the table's average size
+ * (from its statistics) fit in `chunkBytes`, so one chunk of 10 MB rows never fills the memory.
+ */
+export function rowsPerChunk(
+  limits: { chunkRows: number; chunkBytes?: number },
+  table: Pick<TableMeta, 'estimatedRows' | 'estimatedBytes'>,
+): number {
+  if (!limits.chunkBytes || table.estimatedRows <= 0 || table.estimatedBytes <= 0) return limits.chunkRows;
+  const rowBytes = table.estimatedBytes / table.estimatedRows;
+  return Math.max(1, Math.min(limits.chunkRows, Math.floor(limits.chunkBytes / rowBytes)));
+}
+
+/**
  * Finds the next keyset chunk with an engine's bound query: the key `maxRows - 1` rows after
  * `after`, else (fewer rows remain) the last key. `bound(after, offset, descending)` returns the key
  * at that offset in key order, or null when there is none.

@@ -22,6 +22,8 @@ export interface MigrationTask {
   writeMode: WriteMode;
   createMode: CreateMode;
   chunkRows: number;
+  /** Upper bound on a chunk's size in bytes, applied through the table's average row size. */
+  chunkBytes?: number;
   verify: VerifySettings;
   /** Upper limits on this task's copy rate. */
   throttle?: { rowsPerSecond?: number; bytesPerSecond?: number };

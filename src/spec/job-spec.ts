@@ -82,6 +82,12 @@ export const JobSpec = z
     createMode: z.enum(['ifMissing', 'recreate', 'never']).default('ifMissing'),
     /** Rows per chunk: the unit of commit, checkpoint and checksum. */
     chunkRows: z.number().int().min(1).max(5_000_000).default(50_000),
+    /** Bytes per chunk, estimated from the table's statistics: wide rows get fewer rows per chunk, bounding memory. */
+    chunkBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * 1024 * 1024),
     /** Tasks (tables) copied at the same time. */
     maxParallelTasks: z.number().int().min(1).max(500).default(4),
     /**

@@ -29,6 +29,7 @@ function taskBase(spec: JobSpec, jobId: string) {
     writeMode: spec.writeMode,
     createMode: spec.createMode,
     chunkRows: spec.chunkRows,
+    chunkBytes: spec.chunkBytes,
     verify: spec.verify,
     throttle: spec.throttle,
     heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds ?? defaultHeartbeatTimeoutSeconds,

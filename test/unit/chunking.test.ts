@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWholeTable, nextKeysetChunk } from '../../src/core/chunking';
+import { isWholeTable, nextKeysetChunk, rowsPerChunk } from '../../src/core/chunking';
 import { copyOutSql } from '../../src/connectors/postgres/postgres-dialect';
 import type { TableMeta } from '../../src/core/table';
 
@@ -37,5 +37,17 @@ describe('keyset chunking', () => {
     expect(copyOutSql({ schema: 's', name: 't' }, ['v'], [], null, first!.upTo)).toBe(
       'COPY (SELECT "v" FROM "s"."t") TO STDOUT',
     );
+  });
+});
+
+describe('rows per chunk', () => {
+  it('fits rows of the average size into the byte limit, never below one row', () => {
+    const limits = { chunkRows: 50_000, chunkBytes: 64 * 1024 * 1024 };
+    expect(rowsPerChunk(limits, { estimatedRows: 1_000, estimatedBytes: 10_000 * 1024 * 1024 })).toBe(6);
+    expect(rowsPerChunk(limits, { estimatedRows: 2_000_000, estimatedBytes: 600 * 1024 * 1024 })).toBe(
+      50_000,
+    );
+    expect(rowsPerChunk(limits, { estimatedRows: 1, estimatedBytes: 1024 ** 4 })).toBe(1);
+    expect(rowsPerChunk(limits, { estimatedRows: 0, estimatedBytes: 0 })).toBe(50_000);
   });
 });
