@@ -1,7 +1,7 @@
 /**
  * What checksum verification costs next to the copy it verifies (issue 6): a 2,000,002-row mixed-type
  * PostgreSQL table is copied PostgreSQL → PostgreSQL by a real worker through Temporal, then verified
- * by a verify-only checksum job. Run with `npx tsx bench/verify-cost.ts [rows]`.
+ * by verify-only jobs (counts, then checksums). Run with `npx tsx bench/verify-cost.ts [rows]`.
  */
 import { MigrationClient, type JobReport, type JobSpecInput } from '../src/client';
 import { createMixedTable } from '../test/fixtures/pg-mixed';
@@ -9,17 +9,6 @@ import { adminPool, spawnWorker, uniqueName, writeConnectionsFile } from '../tes
 import { loadServices } from './env';
 
 const rows = Number(process.argv[2] ?? 2_000_000);
-
-async function timed(
-  client: MigrationClient,
-  spec: JobSpecInput,
-): Promise<{ report: JobReport; wallMs: number }> {
-  const started = Date.now();
-  const report = await client.result((await client.start(spec)).jobId);
-  if (report.status !== 'succeeded')
-    throw new Error(`job failed: ${JSON.stringify(report.results[0]?.error)}`);
-  return { report, wallMs: Date.now() - started };
-}
 
 async function main(): Promise<void> {
   const services = loadServices();
@@ -29,31 +18,41 @@ async function main(): Promise<void> {
   const target = adminPool(services.pg.targetDb);
   const worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
   const client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-  try {
-    console.log(`creating ${schema}.mixed with ${rows.toLocaleString('en-US')} rows (+2 extremes)…`);
-    await createMixedTable(source, schema, 'mixed', rows);
-    const spec = (verify: JobSpecInput['verify']): JobSpecInput => ({
+  // A job whose worker died would wait forever: fail the measurement instead.
+  const workerGone = new Promise<never>((_, reject) =>
+    worker.child.once('exit', () => reject(new Error(`the worker exited:\n${worker.output().slice(-2000)}`))),
+  );
+  workerGone.catch(() => undefined);
+  const run = async (verify: JobSpecInput['verify']): Promise<{ report: JobReport; wallMs: number }> => {
+    const started = Date.now();
+    const job = await client.start({
       kind: 'tables',
       tables: ['mixed'],
       source: { connection: 'pg_source', schema },
       target: { connection: 'pg_target' },
       verify,
     });
-    const copy = await timed(client, spec({ mode: 'none' }));
-    const count = await timed(client, spec({ mode: 'count', only: true }));
-    const checksum = await timed(client, spec({ mode: 'checksum', only: true }));
-    const copyMs = copy.report.results[0]?.copyMs ?? copy.report.results[0]?.durationMs ?? NaN;
-    const verifyMs = checksum.report.results[0]?.verification?.durationMs ?? NaN;
-    const line = (what: string, activityMs: number, wallMs: number): string =>
-      `${what.padEnd(34)} ${(activityMs / 1000).toFixed(1).padStart(6)} s activity ${(wallMs / 1000).toFixed(1).padStart(6)} s job`;
+    const report = await Promise.race([client.result(job.jobId), workerGone]);
+    if (report.status !== 'succeeded') throw new Error(`job failed: ${JSON.stringify(report.results[0]?.error)}`);
+    return { report, wallMs: Date.now() - started };
+  };
+  const seconds = (ms: number | undefined): string => ((ms ?? NaN) / 1000).toFixed(1).padStart(6);
+  try {
+    console.log(`creating ${schema}.mixed with ${rows.toLocaleString('en-US')} rows (+2 extremes)…`);
+    await createMixedTable(source, schema, 'mixed', rows);
+    const copy = await run({ mode: 'none' });
+    const count = await run({ mode: 'count', only: true });
+    const checksum = await run({ mode: 'checksum', only: true });
+    const copyMs = copy.report.results[0]?.copyMs ?? copy.report.results[0]?.durationMs;
+    const verification = checksum.report.results[0]?.verification;
+    const line = (what: string, activityMs: number | undefined, wallMs: number): string =>
+      `${what.padEnd(36)} ${seconds(activityMs)} s in activities ${seconds(wallMs)} s for the job`;
     console.log(line('copy (PG → PG, COPY pass-through)', copyMs, copy.wallMs));
+    console.log(line('verify-only: counts', count.report.results[0]?.verification?.durationMs, count.wallMs));
+    console.log(line('verify-only: checksums per range', verification?.durationMs, checksum.wallMs));
     console.log(
-      line('verify: counts only', count.report.results[0]?.verification?.durationMs ?? NaN, count.wallMs),
-    );
-    console.log(line('verify: checksums per chunk range', verifyMs, checksum.wallMs));
-    console.log(
-      `checksum verification / copy = ${(verifyMs / copyMs).toFixed(2)} ` +
-        `(${checksum.report.results[0]?.verification?.ranges} ranges, sum ${checksum.report.results[0]?.verification?.sourceChecksum})`,
+      `checksum verification / copy = ${((verification?.durationMs ?? NaN) / (copyMs ?? NaN)).toFixed(2)}` +
+        ` (${verification?.ranges} ranges, sum ${verification?.sourceChecksum})`,
     );
   } finally {
     await client.close();

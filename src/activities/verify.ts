@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { chooseEncoding } from '../core/connector';
 import { ErrorCode, MigrationError } from '../core/errors';
+import type { LogicalKind } from '../core/logical-types';
 import { tableLabel, type TableMeta } from '../core/table';
 import {
   compareTables,
@@ -19,6 +20,20 @@ import type { ConnectorCache } from './index';
 const leafRows = 64;
 /** Differing ranges a repair re-copies one by one at most; beyond that the copy should simply run again. */
 const maxRepairRanges = 1_000;
+/**
+ * Key types every engine sorts the same way and whose key text every engine reads back, so one engine's
+ * key ranges select the same rows in another (a timestamptz key's `+00` is not read by MySQL).
+ */
+const collationFreeKinds: ReadonlySet<LogicalKind> = new Set([
+  'boolean',
+  'int16',
+  'int32',
+  'int64',
+  'decimal',
+  'date',
+  'time',
+  'timestamp',
+]);
 /** Waits between reads of a target count that does not show the copied rows yet. */
 const countRetryDelaysMs = [250, 500, 1_000, 2_000];
 /** How often a long comparison heartbeats while one range is still in flight. */
@@ -69,12 +84,15 @@ async function sidesOf(
     return match;
   });
   const key = task.table.primaryKey;
-  // Key ranges mean the same rows on both sides only when both select by the same primary key.
+  const keyKinds = key.map((k) => columns.find((c) => c.name === k)?.type.kind);
+  // Key ranges mean the same rows on both sides only when both select by the same primary key and
+  // order it alike: always within one engine, across engines only for keys no collation sorts.
   const byKey =
     !task.members &&
     !source.chunksByPart &&
     !targetSource.chunksByPart &&
     key.length > 0 &&
+    (found.engine === task.table.engine || keyKinds.every((k) => k && collationFreeKinds.has(k))) &&
     JSON.stringify(found.primaryKey) ===
       JSON.stringify(key.map((k) => aligned[columns.findIndex((c) => c.name === k)]?.name));
   return {

@@ -48,7 +48,9 @@ const pgTables = async (pool: typeof pg, schema: string): Promise<string[]> =>
     await pool.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [
       schema,
     ])
-  ).rows.map((r) => r.t);
+  ).rows
+    .map((r) => r.t)
+    .sort();
 const myTables = async (db: string): Promise<string[]> => {
   const [rows] = await my.query<mysql.RowDataPacket[]>(
     `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1`,

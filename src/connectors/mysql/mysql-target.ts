@@ -6,6 +6,8 @@ import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import {
   ChunkEncoding,
   type Checkpoint,
+  type ChunkRange,
+  type ChunkStream,
   type ChunkWrite,
   type KeyTuple,
   type PrepareRequest,
@@ -21,9 +23,11 @@ import {
   createTableSql,
   encodeLoadDataLine,
   insertSql,
+  keyComparison,
   loadDataSql,
   qualifiedName,
   quoteIdent,
+  targetColumnType,
 } from './mysql-dialect';
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
@@ -223,12 +227,53 @@ export class MysqlTarget implements Target {
     return this.withConnection({ table: tableLabel(targetRef) }, (conn) => countRows(conn, targetRef));
   }
 
+  async replaceRange(
+    table: TableMeta,
+    targetRef: TableRef,
+    range: ChunkRange,
+    chunk: ChunkStream,
+  ): Promise<number> {
+    const context = { table: tableLabel(targetRef) };
+    // Bound keys are cast to the target's column types, which createTableSql chose.
+    const key = table.primaryKey.map((name) => {
+      const column = table.columns.find((c) => c.name === name)!;
+      return { name, nativeType: targetColumnType(column, this.sameEngine(table)), type: column.type };
+    });
+    const conditions = [keyComparison(key, '<=', range.upTo)];
+    if (range.after?.length) conditions.unshift(keyComparison(key, '>', range.after));
+    try {
+      return await this.withConnection(context, async (conn) => {
+        await conn.query('START TRANSACTION');
+        await conn.query(
+          `DELETE FROM ${qualifiedName(targetRef)} WHERE ${conditions.map((c) => c.sql).join(' AND ')}`,
+          conditions.flatMap((c) => c.params),
+        );
+        const loaded = await this.load(conn, { table, targetRef, chunk });
+        if (loaded.rowsRead !== loaded.rowsWritten) {
+          throw new MigrationError(
+            ErrorCode.Internal,
+            `range read ${loaded.rowsRead} rows but wrote ${loaded.rowsWritten}`,
+            context,
+          );
+        }
+        await conn.query('COMMIT');
+        return loaded.rowsWritten;
+      });
+    } catch (e) {
+      chunk.release(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.promise().end();
   }
 
   /** Loads the chunk's rows with LOAD DATA LOCAL, or with INSERTs when the server refuses that. */
-  private async load(conn: PoolConnection, write: ChunkWrite): Promise<LoadResult> {
+  private async load(
+    conn: PoolConnection,
+    write: Pick<ChunkWrite, 'chunk' | 'table' | 'targetRef'>,
+  ): Promise<LoadResult> {
     const { chunk, table, targetRef } = write;
     if (chunk.data.encoding !== ChunkEncoding.Rows) {
       throw new MigrationError(ErrorCode.Internal, `MySQL targets take rows, not ${chunk.data.encoding}`);
@@ -319,7 +364,7 @@ function rowEncoder(table: TableMeta): (row: Row) => (string | null)[] {
 /** The multi-row INSERT path: same transaction, same counts and warnings as LOAD DATA. */
 async function insertRows(
   conn: PoolConnection,
-  write: ChunkWrite,
+  write: Pick<ChunkWrite, 'chunk' | 'table' | 'targetRef'>,
   rows: AsyncIterable<Row>,
   encode: (row: Row) => (string | null)[],
   sameEngine: boolean,

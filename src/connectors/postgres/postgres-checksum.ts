@@ -67,11 +67,10 @@ export function checksumSql(
   const texts = columns.map((c, i) => canonicalColumnSql(c, types[i]!));
   if (texts.some((t) => t === null)) return null;
   const all = [...(texts as string[]), ...constants.map((c) => `${quoteLiteral(c)}::text`)];
-  const conditions = [keyComparison(key, '<=', range.upTo)];
-  if (range.after) conditions.unshift(keyComparison(key, '>', range.after));
+  // A keyless table's single chunk (an empty upper bound) is the whole table.
+  const conditions = range.upTo.length ? [keyComparison(key, '<=', range.upTo)] : [];
+  if (range.after?.length) conditions.unshift(keyComparison(key, '>', range.after));
   const rowHash = `('x' || left(md5(ROW(${all.join(', ')})::text), 16))::bit(64)::bigint`;
-  return (
-    `SELECT count(*)::text AS rows, coalesce(sum(${rowHash}), 0)::text AS sum ` +
-    `FROM ${qualifiedName(ref)} WHERE ${conditions.join(' AND ')}`
-  );
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return `SELECT count(*)::text AS rows, coalesce(sum(${rowHash}), 0)::text AS sum FROM ${qualifiedName(ref)}${where}`;
 }

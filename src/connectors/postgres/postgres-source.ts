@@ -207,7 +207,7 @@ export class PostgresSource implements Source {
   }
 
   async checksum(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null> {
-    // md5() and octet_length() see the database's bytes: only UTF8 gives the JS path's bytes.
+    // md5() hashes the database's bytes: only UTF8 gives the bytes the JS path hashes.
     this.utf8 ??= this.query<{ e: string }>("SELECT current_setting('server_encoding') AS e", []).then(
       (r) => r[0]?.e === 'UTF8',
     );
