@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigrationClient } from '../../src/client';
+import type { JobReport } from '../../src/core/task';
+import { createMixedTable } from '../fixtures/pg-mixed';
+import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
+import {
+  adminPool,
+  services,
+  spawnWorker,
+  uniqueName,
+  writeConnectionsFile,
+  type WorkerProcess,
+} from '../support/services';
+
+/**
+ * Bad input through the real stack: each mistake gets its own error code, is tried once when
+ * retrying cannot help, and leaves nothing half-written behind.
+ */
+const source = adminPool(services.pg.sourceDb);
+const target = adminPool(services.pg.targetDb);
+const my = mysqlAdminPool();
+const schema = uniqueName('e2e_bad');
+const taskQueue = uniqueName('q_bad');
+let worker: WorkerProcess;
+let client: MigrationClient;
+
+const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port };
+
+beforeAll(async () => {
+  await createMixedTable(source, schema, 'orders', 5_000);
+  await source.query(`CREATE TABLE ${schema}.secret (id int PRIMARY KEY)`);
+  await source.query(`REVOKE ALL ON ${schema}.secret FROM ${services.pg.readerUser}`);
+  worker = spawnWorker({
+    taskQueue,
+    connectionsFile: writeConnectionsFile({
+      // Read-only user pointed at the target: it may not create anything there.
+      readonly_target: {
+        ...pgBase,
+        database: services.pg.targetDb,
+        user: services.pg.readerUser,
+        passwordEnv: 'MMS_PG_READER_PASSWORD',
+      },
+      missing_db: {
+        ...pgBase,
+        database: 'no_such_database',
+        user: services.pg.user,
+        passwordEnv: 'MMS_PG_PASSWORD',
+      },
+      my_target: {
+        engine: 'mysql',
+        host: mysqlSettings.host,
+        port: mysqlSettings.port,
+        database: mysqlSettings.targetDb,
+        user: mysqlSettings.user,
+        passwordEnv: 'MMS_MYSQL_PASSWORD',
+      },
+    }),
+  });
+  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.close();
+  await Promise.all([source.end(), target.end(), my.end()]);
+});
+
+/** Runs a job and returns its outcome: the failure's code when the job fails, else the report. */
+async function outcome(
+  spec: Record<string, unknown>,
+): Promise<{ code?: string; report?: JobReport; jobId: string }> {
+  const job = await client.start({
+    source: { connection: 'pg_source', schema },
+    target: { connection: 'pg_target' },
+    ...spec,
+  } as never);
+  try {
+    return { report: await client.result(job.jobId), jobId: job.jobId };
+  } catch (e) {
+    let cause: unknown = e;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    return { code: (cause as { type?: string }).type, jobId: job.jobId };
+  }
+}
+
+/** How many times activities of a workflow were attempted, from its history. */
+async function attempts(workflowId: string): Promise<number> {
+  const history = await client.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskStartedEventAttributes)
+    .reduce((max, e) => Math.max(max, e.activityTaskStartedEventAttributes?.attempt ?? 1), 0);
+}
+
+describe('bad specs fail fast with a named error, once', () => {
+  it('names an unknown connection', async () => {
+    const { code, jobId } = await outcome({ source: { connection: 'nobody_knows_me', schema } });
+    expect(code).toBe('UNKNOWN_CONNECTION');
+    expect(await attempts(jobId)).toBe(1);
+  });
+
+  it('refuses a pattern that matches no table', async () => {
+    expect((await outcome({ include: ['no_table_like_this_*'] })).code).toBe('BAD_SPEC');
+  });
+
+  it('refuses a missing table', async () => {
+    expect((await outcome({ kind: 'tables', tables: ['orders', 'missing_one'] })).code).toBe(
+      'TABLE_NOT_FOUND',
+    );
+  });
+
+  it('refuses a bad chunk size before anything starts, with its path', async () => {
+    await expect(
+      client.start({
+        source: { connection: 'pg_source' },
+        target: { connection: 'pg_target' },
+        chunkRows: 0,
+      }),
+    ).rejects.toMatchObject({
+      code: 'BAD_SPEC',
+      message: expect.stringContaining('→ at chunkRows') as unknown,
+    });
+  });
+});
+
+describe('server-side failures are classified, terminal ones tried once', () => {
+  it('reports a database that does not exist', async () => {
+    const { code, jobId } = await outcome({ source: { connection: 'missing_db', schema } });
+    expect(code).toBe('DATABASE_MISSING');
+    expect(await attempts(jobId)).toBe(1);
+  });
+
+  it('reports a permission denied on the source table, failing only that task', async () => {
+    const { report } = await outcome({
+      kind: 'tables',
+      tables: ['orders', 'secret'],
+      target: { connection: 'pg_target', schema: uniqueName('e2e_bad_out') },
+    });
+    expect(report?.tasks).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(report?.results.find((r) => r.table.endsWith('.secret'))?.error?.code).toBe('PERMISSION_DENIED');
+  });
+
+  it('reports a permission denied on the target and creates nothing there', async () => {
+    const out = uniqueName('e2e_bad_ro');
+    const { report } = await outcome({
+      kind: 'tables',
+      tables: ['orders'],
+      target: { connection: 'readonly_target', schema: out },
+    });
+    expect(report?.results[0]?.error?.code).toBe('PERMISSION_DENIED');
+    const created = await target.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [out]);
+    expect(created.rows).toHaveLength(0);
+  });
+
+  it('reports a value the target cannot hold as OUT_OF_RANGE, keeping only whole committed chunks', async () => {
+    // The fixture's first key holds the date 0001-01-01, which a MySQL DATETIME cannot.
+    const out = uniqueName('e2e_bad_range');
+    await my.query(`CREATE DATABASE ${out}`);
+    const { report } = await outcome({
+      kind: 'tables',
+      tables: ['orders'],
+      target: { connection: 'my_target', schema: out },
+      chunkRows: 1_000,
+    });
+    const result = report!.results[0]!;
+    expect(result.error?.code).toBe('OUT_OF_RANGE');
+    const [[checkpoint]] = await my.query<import('mysql2/promise').RowDataPacket[]>(
+      `SELECT rows_written FROM ${out}._mms_checkpoint`,
+    );
+    const [[count]] = await my.query<import('mysql2/promise').RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM ${out}.orders`,
+    );
+    // Exactly the committed chunks: no rows of the failed chunk.
+    expect(Number(count!.n)).toBe(Number(checkpoint!.rows_written));
+    await my.query(`DROP DATABASE ${out}`);
+  });
+});
