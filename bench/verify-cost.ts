@@ -33,7 +33,8 @@ async function main(): Promise<void> {
       verify,
     });
     const report = await Promise.race([client.result(job.jobId), workerGone]);
-    if (report.status !== 'succeeded') throw new Error(`job failed: ${JSON.stringify(report.results[0]?.error)}`);
+    if (report.status !== 'succeeded')
+      throw new Error(`job failed: ${JSON.stringify(report.results[0]?.error)}`);
     return { report, wallMs: Date.now() - started };
   };
   const seconds = (ms: number | undefined): string => ((ms ?? NaN) / 1000).toFixed(1).padStart(6);

@@ -61,6 +61,17 @@ export async function settledCount(
   return { count, reads };
 }
 
+/** Runs work while heartbeating `details()` every few seconds, so a long count or range never looks like a dead worker. */
+async function beating<T>(ctx: Context, details: () => unknown, work: () => Promise<T>): Promise<T> {
+  ctx.heartbeat(details());
+  const ticker = setInterval(() => ctx.heartbeat(details()), heartbeatEveryMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
 /** Both sides of a task as a comparison sees them: the target is opened as a source, its columns in the source's order. */
 async function sidesOf(
   cache: ConnectorCache,
@@ -148,41 +159,36 @@ export function createVerifyActivities(cache: ConnectorCache) {
       const ctx = Context.current();
       const source = cache.source(task.source.connection);
       const target = cache.target(task.target.connection);
-      const counts = await Promise.all((task.members ?? [task.table]).map((t) => source.count(t)));
-      const sourceCount = counts.reduce((sum, n) => sum + n, 0);
-      // What the target must hold: what the copy wrote, or in a verify-only job what the source holds.
-      const expected = expectedTargetRows ?? (task.verify.only ? sourceCount : undefined);
-      const { count: targetCount, reads } = await settledCount(
-        () => target.count(task.targetRef),
-        expected,
-        (ms) => ctx.sleep(ms),
-      );
-      const result = { sourceCount, targetCount, countReads: reads };
-      if (task.verify.mode !== 'checksum') return { ...result, durationMs: Date.now() - started };
-
-      const sides = await sidesOf(cache, task);
-      const resumed = ctx.info.heartbeatDetails as CompareState | undefined;
-      const state = resumed ?? initialCompareState();
-      // `rows` lets progress displays that read copy heartbeats show rows compared.
-      const beat = (s: CompareState): void => ctx.heartbeat({ ...s, rows: s.source.rows });
-      const ticker = setInterval(() => beat(state), heartbeatEveryMs);
-      try {
-        const checksum = await compareTables(
-          sides.source,
-          sides.target,
-          {
-            ...sides.options,
-            onProgress: (s) => {
-              if (ctx.cancellationSignal.aborted) throw new CancelledFailure('verification cancelled');
-              beat(s);
-            },
-          },
-          state,
-        );
-        return { ...result, checksum, durationMs: Date.now() - started };
-      } finally {
-        clearInterval(ticker);
+      // A retried attempt resumes after the ranges its predecessor finished.
+      const details = ctx.info.heartbeatDetails as (CompareState & { rows?: number }) | undefined;
+      let finished: CompareState = initialCompareState();
+      if (details) {
+        const { rows: _rows, ...resumed } = details;
+        finished = resumed;
       }
+      // Heartbeats carry the state as of the last finished range, so a resumed attempt never counts a
+      // range twice; `rows` lets progress displays that read copy heartbeats show the rows compared.
+      const beat = (): unknown => ({ ...finished, rows: finished.source.rows });
+      const compare = async (): Promise<VerifyResult> => {
+        const counts = await Promise.all((task.members ?? [task.table]).map((t) => source.count(t)));
+        const sourceCount = counts.reduce((sum, n) => sum + n, 0);
+        // What the target must hold: what the copy wrote, or in a verify-only job what the source holds.
+        const expected = expectedTargetRows ?? (task.verify.only ? sourceCount : undefined);
+        const read = (): Promise<number> => target.count(task.targetRef);
+        const { count: targetCount, reads } = await settledCount(read, expected, (ms) => ctx.sleep(ms));
+        const result = { sourceCount, targetCount, countReads: reads };
+        if (task.verify.mode !== 'checksum') return { ...result, durationMs: Date.now() - started };
+        const sides = await sidesOf(cache, task);
+        const onProgress = (s: CompareState): void => {
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('verification cancelled');
+          finished = structuredClone(s);
+          ctx.heartbeat(beat());
+        };
+        const options = { ...sides.options, onProgress };
+        const checksum = await compareTables(sides.source, sides.target, options, structuredClone(finished));
+        return { ...result, checksum, durationMs: Date.now() - started };
+      };
+      return beating(ctx, beat, compare);
     }),
 
     /**
@@ -211,26 +217,30 @@ export function createVerifyActivities(cache: ConnectorCache) {
         done: 0,
         rows: 0,
       };
-      for (let i = progress.done; i < ranges.length; i++) {
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('repair cancelled between ranges');
-        const range = ranges[i]!;
-        const chunk = await source.read(task.table, range, encoding);
-        progress.rows += await target.replaceRange(task.table, task.targetRef, range, chunk);
-        progress.done = i + 1;
-        ctx.heartbeat(progress);
-      }
-      const sides = await sidesOf(cache, task);
-      const still = await countDifferingRanges(sides.source, sides.target, sides.options.types, ranges, () =>
-        ctx.heartbeat(progress),
+      return beating(
+        ctx,
+        () => progress,
+        async () => {
+          for (let i = progress.done; i < ranges.length; i++) {
+            if (ctx.cancellationSignal.aborted) throw new CancelledFailure('repair cancelled between ranges');
+            const range = ranges[i]!;
+            const chunk = await source.read(task.table, range, encoding);
+            progress.rows += await target.replaceRange!(task.table, task.targetRef, range, chunk);
+            progress.done = i + 1;
+            ctx.heartbeat(progress);
+          }
+          const sides = await sidesOf(cache, task);
+          const still = await countDifferingRanges(sides.source, sides.target, sides.options.types, ranges);
+          return {
+            supported: true,
+            ranges: ranges.length,
+            rowsRecopied: progress.rows,
+            rangesStillDiffering: still,
+            targetCount: await target.count(task.targetRef),
+            durationMs: Date.now() - started,
+          };
+        },
       );
-      return {
-        supported: true,
-        ranges: ranges.length,
-        rowsRecopied: progress.rows,
-        rangesStillDiffering: still,
-        targetCount: await target.count(task.targetRef),
-        durationMs: Date.now() - started,
-      };
     }),
   };
 }

@@ -15,6 +15,7 @@ import {
   type JobProgress,
 } from '../workflows/definitions';
 import { temporalSettings, workflowUrl, type TemporalSettings } from './config';
+import { dataConverterFromEnv } from './payload-codec';
 
 /** A started job: its id, and where to watch it. */
 export interface StartedJob {
@@ -60,7 +61,7 @@ export class MigrationClient {
     const resolved = { ...temporalSettings(), ...settings };
     const connection = await Connection.connect({ address: resolved.address });
     return new MigrationClient(
-      new Client({ connection, namespace: resolved.namespace }),
+      new Client({ connection, namespace: resolved.namespace, dataConverter: dataConverterFromEnv() }),
       connection,
       resolved,
     );

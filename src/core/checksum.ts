@@ -6,8 +6,8 @@ import type { LogicalKind, LogicalType } from './logical-types';
  * Checksums that agree across engines. Each value is first brought to the canonical text of its
  * LOGICAL value (so `1.50` and `1.5`, or `…00.500000` and `…00.5`, are the same). A row becomes its
  * canonical texts in PostgreSQL's record text format, `(f1,f2,…)`: NULL is an empty field, and a
- * field that is empty or holds `"`, `\\`, `(`, `)`, `,` or ASCII white space is double-quoted with
- * `"` and `\\` doubled. That format is unambiguous, and PostgreSQL prints it natively and cheaply
+ * field that is empty or holds `"`, `\`, `(`, `)`, `,` or ASCII white space is double-quoted with
+ * `"` and `\` doubled. That format is unambiguous, and PostgreSQL prints it natively and cheaply
  * (`ROW(…)::text`), which makes the in-SQL path fast. The row hashes to the first 64 bits of its
  * MD5. A set of rows is the sum of its row hashes mod 2^64 plus its row count: addition does not
  * care about order, and the sums of key ranges add up to the sum of the table.
@@ -77,6 +77,7 @@ const zoneSuffix = /(?:Z|([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)$/;
 
 /** A timestamp with zone in UTC: `…+00:00`, `…Z`, `…+0000` → `…+00`; another offset is converted. */
 export function canonicalTimestamptz(text: string): string {
+  if (!/\d:\d/.test(text)) return text; // infinity and -infinity carry no zone
   const bc = text.endsWith(' BC');
   const body = (bc ? text.slice(0, -3) : text).replace('T', ' ');
   const zone = zoneSuffix.exec(body);

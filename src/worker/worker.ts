@@ -1,6 +1,7 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConnectorCache, createActivities } from '../activities';
 import { temporalSettings, type TemporalSettings } from '../client/config';
+import { dataConverterFromEnv } from '../client/payload-codec';
 import { loadConnections, type ConnectionResolver } from './connections';
 import { createLogger, TemporalLogger } from './logger';
 import { serveMetrics } from './metrics';
@@ -40,6 +41,8 @@ export async function createWorker(
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
+    // With MMS_PAYLOAD_KEY set, every payload is encrypted before it reaches Temporal.
+    dataConverter: dataConverterFromEnv(),
     ...(bundlePath
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -52,6 +52,7 @@ describe('canonical values', () => {
       '2024-03-30 19:00:00-05:30',
     );
     same(t('timestamptz'), '2000-01-01 00:00:00.25+00', '2000-01-01 01:00:00.250+01:00');
+    expect(canonicalText('infinity', t('timestamptz'))).toBe('infinity');
   });
 
   it('treat -0 as 0 and NaN as NaN, and read a float32 the same from any engine', () => {

@@ -9,6 +9,7 @@ import { formatSpecIssues, parseJobSpec, type JobSpecInput } from '../../spec/jo
 import { readSpecFile } from '../../spec/load';
 import { JobStatus } from '../../workflows/definitions';
 import { MigrationClient } from '../migration-client';
+import { payloadCodecFromEnv, startCodecServer } from '../payload-codec';
 import { addPlanCommand } from './plan-command';
 import { formatBytes, progressLine, reportMarkdown, reportText, table } from './output';
 import { followJob } from './progress';
@@ -37,6 +38,26 @@ const program = new Command()
   .exitOverride();
 
 addPlanCommand(program);
+
+program
+  .command('codec-server')
+  .description(
+    'serve the payload codec for the Web UI (--ui-codec-endpoint), decrypting with MMS_PAYLOAD_KEY',
+  )
+  .option('--port <port>', 'port on 127.0.0.1', '8888')
+  .option('--origin <url>', 'the Web UI origin allowed to call it', 'http://127.0.0.1:8233')
+  .action((opts: { port: string; origin: string }) => {
+    const codec = payloadCodecFromEnv();
+    if (!codec)
+      throw new MigrationError(
+        ErrorCode.BadConnection,
+        'set MMS_PAYLOAD_KEY (base64 of 32 bytes) or MMS_PAYLOAD_KEY_FILE',
+      );
+    startCodecServer(codec, Number(opts.port), opts.origin);
+    console.error(
+      `mms codec-server: http://127.0.0.1:${opts.port} (start the UI with --ui-codec-endpoint http://127.0.0.1:${opts.port})`,
+    );
+  });
 
 program
   .command('validate')
