@@ -150,6 +150,7 @@ export async function copyParquetInProcess(
         port: s.pg.port,
         database: s.pg.sourceDb,
         user: s.pg.user,
+        lockTimeoutSeconds: 60,
         ssl: false,
         maxConnections: 2,
       },

@@ -20,6 +20,8 @@ export const PostgresConnection = z
     user: z.string(),
     ...secretFields,
     ssl: z.boolean().default(false),
+    /** How long a statement waits for a lock held elsewhere before failing with LOCK_TIMEOUT (then retried). */
+    lockTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
     /** Pool size per worker process. */
     maxConnections: z.number().int().min(1).max(100).default(10),
   })

@@ -40,6 +40,14 @@ beforeAll(async () => {
         user: services.pg.readerUser,
         passwordEnv: 'MMS_PG_READER_PASSWORD',
       },
+      // Waits at most 1 s for a lock, so a held lock shows up fast as LOCK_TIMEOUT.
+      impatient_target: {
+        ...pgBase,
+        database: services.pg.targetDb,
+        user: services.pg.user,
+        passwordEnv: 'MMS_PG_PASSWORD',
+        lockTimeoutSeconds: 1,
+      },
       missing_db: {
         ...pgBase,
         database: 'no_such_database',
@@ -149,6 +157,41 @@ describe('server-side failures are classified, terminal ones tried once', () => 
     expect(report?.results[0]?.error?.code).toBe('PERMISSION_DENIED');
     const created = await target.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [out]);
     expect(created.rows).toHaveLength(0);
+  });
+
+  it('retries a lock timeout (transient) until the lock is released, then completes', async () => {
+    const out = uniqueName('e2e_bad_lock');
+    await target
+      .query(`CREATE SCHEMA ${out}; CREATE TABLE ${out}.orders (LIKE ${schema}.orders)`)
+      .catch(() => undefined);
+    // The target table must match the source; create it by a first run, then lock it and run again.
+    const first = await outcome({
+      kind: 'tables',
+      tables: ['orders'],
+      target: { connection: 'pg_target', schema: out },
+      createMode: 'recreate',
+    });
+    expect(first.report?.status).toBe('succeeded');
+    const locker = await target.connect();
+    await locker.query(`BEGIN; LOCK TABLE ${out}.orders IN ACCESS EXCLUSIVE MODE`);
+    const job = await client.start({
+      kind: 'tables',
+      tables: ['orders'],
+      source: { connection: 'pg_source', schema },
+      target: { connection: 'impatient_target', schema: out },
+    });
+    await new Promise((r) => setTimeout(r, 4_000));
+    await locker.query('ROLLBACK');
+    locker.release();
+    const report = await client.result(job.jobId);
+    expect(report.status).toBe('succeeded');
+    const events =
+      (await client.temporal.workflow.getHandle(`${job.jobId}/${schema}.orders`).fetchHistory()).events ?? [];
+    // A retried attempt's start event carries the failure that caused the retry.
+    const causes = events.map(
+      (e) => e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type,
+    );
+    expect(causes).toContain('LOCK_TIMEOUT');
   });
 
   it('reports a value the target cannot hold as OUT_OF_RANGE, keeping only whole committed chunks', async () => {

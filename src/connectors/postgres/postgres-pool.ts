@@ -21,7 +21,7 @@ export function openPostgresPool(conn: ResolvedConnection<'postgres'>, applicati
     // inside a transaction is ended by the server so it cannot hold locks forever.
     options:
       '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=3' +
-      ' -c lock_timeout=60s -c idle_in_transaction_session_timeout=300s',
+      ` -c lock_timeout=${conn.config.lockTimeoutSeconds}s -c idle_in_transaction_session_timeout=300s`,
     types: rawText,
   });
   // A client whose server went away must not crash the worker: an idle one is dropped by the pool, and
