@@ -118,6 +118,8 @@ describe('the Temporal Web UI', () => {
       expect(statSync(screenshot).size).toBeLessThan(500 * 1024);
 
       await page.getByText('Search Attributes', { exact: true }).first().click();
+      // The panel opens asynchronously; on a busy machine reading it at once finds it still closed.
+      await page.locator('main').getByText('"MmsJobId"').first().waitFor({ timeout: 15_000 });
       const attributes = await page.locator('main').innerText();
       for (const [name, value] of [
         ['MmsJobId', job.jobId],
