@@ -104,9 +104,10 @@ async function ensurePgTable(
 export async function ensurePgMain(gen: PgGen, rows: number): Promise<void> {
   await ensurePgTable(gen, mainTableName(rows), rows, async (qualified) => {
     await gen.pool.query(pgMainDdl(qualified));
-    await gen.pool.query(`INSERT INTO ${qualified} SELECT ${pgValues} FROM generate_series(1, $1::bigint) g`, [
-      rows,
-    ]);
+    await gen.pool.query(
+      `INSERT INTO ${qualified} SELECT ${pgValues} FROM generate_series(1, $1::bigint) g`,
+      [rows],
+    );
   });
 }
 

@@ -194,6 +194,8 @@ export class MigrationClient {
       prepareTarget: 'prepare',
       copyTable: 'copy',
       verifyTable: 'verify',
+      compareTable: 'verify',
+      repairTable: 'repair',
     };
     const phase = phases[activity?.activityType?.name ?? ''] ?? 'waiting';
     if (estimatedRows === undefined) {

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { Row, Value } from './connector';
 import type { LogicalKind, LogicalType } from './logical-types';
 
@@ -8,9 +7,12 @@ import type { LogicalKind, LogicalType } from './logical-types';
  * canonical texts in PostgreSQL's record text format, `(f1,f2,…)`: NULL is an empty field, and a
  * field that is empty or holds `"`, `\`, `(`, `)`, `,` or ASCII white space is double-quoted with
  * `"` and `\` doubled. That format is unambiguous, and PostgreSQL prints it natively and cheaply
- * (`ROW(…)::text`), which makes the in-SQL path fast. The row hashes to the first 64 bits of its
- * MD5. A set of rows is the sum of its row hashes mod 2^64 plus its row count: addition does not
- * care about order, and the sums of key ranges add up to the sum of the table.
+ * (`ROW(…)::text`), which makes the in-SQL path fast. The row's UTF-8 bytes hash to 64 bits with
+ * PostgreSQL's `hash_bytes_extended` (Bob Jenkins' lookup3, seed 0: what `hashtextextended()` computes),
+ * ported below; PostgreSQL keeps it stable across versions because hash partitions depend on it, and
+ * the in-SQL path checks a probe against this port before it is trusted. A set of rows is the sum of
+ * its row hashes mod 2^64 plus its row count: addition does not care about order, and the sums of
+ * key ranges add up to the sum of the table.
  *
  * Canonical text per logical kind (PostgreSQL's in-SQL path in postgres-checksum.ts builds the same):
  * - boolean `t`/`f`; int16/32/64 decimal digits;
@@ -158,11 +160,71 @@ export function canonicalRow(texts: (string | null)[]): string {
   return `${out})`;
 }
 
+const rot = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
+
+/**
+ * PostgreSQL's `hash_bytes_extended(bytes, len, 0)` (src/common/hashfn.c, little-endian byte order) as
+ * its two 32-bit halves `[high, low]`; every operation is a uint32 one, as in C.
+ */
+export function hashBytesExtended(k: Uint8Array, len = k.length): [number, number] {
+  let a = (0x9e3779b9 + len + 3923095) | 0;
+  let b = a;
+  let c = a;
+  let i = 0;
+  let left = len;
+  const word = (j: number): number => k[j]! | (k[j + 1]! << 8) | (k[j + 2]! << 16) | (k[j + 3]! << 24);
+  for (; left >= 12; i += 12, left -= 12) {
+    a = (a + word(i)) | 0;
+    b = (b + word(i + 4)) | 0;
+    c = (c + word(i + 8)) | 0;
+    // mix(a, b, c)
+    a = (a - c) ^ rot(c, 4);
+    c = (c + b) | 0;
+    b = (b - a) ^ rot(a, 6);
+    a = (a + c) | 0;
+    c = (c - b) ^ rot(b, 8);
+    b = (b + a) | 0;
+    a = (a - c) ^ rot(c, 16);
+    c = (c + b) | 0;
+    b = (b - a) ^ rot(a, 19);
+    a = (a + c) | 0;
+    c = (c - b) ^ rot(b, 4);
+    b = (b + a) | 0;
+  }
+  // The last 0–11 bytes, as the C switch adds them: bytes 0–3 to a, 4–7 to b, 8–10 to c one byte up
+  // (the lowest byte of c is left to the length).
+  for (let j = 0; j < left; j++) {
+    const byte = k[i + j]!;
+    if (j >= 8) c = (c + (byte << (8 * (j - 7)))) | 0;
+    else if (j >= 4) b = (b + (byte << (8 * (j - 4)))) | 0;
+    else a = (a + (byte << (8 * j))) | 0;
+  }
+  // final(a, b, c)
+  c = (c ^ b) - rot(b, 14);
+  a = (a ^ c) - rot(c, 11);
+  b = (b ^ a) - rot(a, 25);
+  c = (c ^ b) - rot(b, 16);
+  a = (a ^ c) - rot(c, 4);
+  b = (b ^ a) - rot(a, 14);
+  c = (c ^ b) - rot(b, 24);
+  return [b >>> 0, c >>> 0];
+}
+
+/** A text's hash as PostgreSQL's `hashtextextended(text, 0)` returns it: a signed 64-bit integer. */
+export function hashText(text: string): bigint {
+  const [high, low] = hashBytesExtended(Buffer.from(text, 'utf8'));
+  return BigInt.asIntN(64, (BigInt(high) << 32n) | BigInt(low));
+}
+
+/** A text with multi-byte characters and row-format quoting, for checking that an engine hashes as we do. */
+export const hashProbe = '(1,"x y",,"é ""😀""\\\\",)';
+
 /** Accumulates the checksum of rows in any order, in two 32-bit halves so no row needs a bigint. */
 export class RowChecksum {
   private high = 0;
   private low = 0;
   private count = 0;
+  private bytes = Buffer.alloc(4096);
   private readonly canonical: (row: Row) => (string | null)[];
 
   constructor(types: LogicalType[]) {
@@ -176,10 +238,12 @@ export class RowChecksum {
 
   /** Adds one row already in canonical texts (see {@link rowCanonicalizer}). */
   addCanonical(texts: (string | null)[]): void {
-    // The hex digest is cheaper to get than a Buffer in Node 20 for inputs of this size.
-    const digest = hash('md5', canonicalRow(texts), 'hex');
-    this.low += parseInt(digest.slice(8, 16), 16);
-    this.high += parseInt(digest.slice(0, 8), 16) + Math.floor(this.low / 0x1_0000_0000);
+    const text = canonicalRow(texts);
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so the buffer always holds the row.
+    if (text.length * 3 > this.bytes.length) this.bytes = Buffer.alloc(text.length * 3);
+    const [high, low] = hashBytesExtended(this.bytes, this.bytes.write(text, 0, 'utf8'));
+    this.low += low;
+    this.high += high + Math.floor(this.low / 0x1_0000_0000);
     this.low %= 0x1_0000_0000;
     this.high %= 0x1_0000_0000;
     this.count++;

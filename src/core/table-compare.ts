@@ -217,10 +217,18 @@ export async function compareTables(
     await narrow(range, s.rows);
   };
 
+  const nextRange = (after: KeyTuple | null): Promise<ChunkRange | null> => {
+    const found = source.side.source.nextChunk(source.table, after, options.rangeRows);
+    found.catch(() => undefined); // awaited later; until then a failure must not count as unhandled
+    return found;
+  };
+  let next = nextRange(state.after);
   while (!state.done) {
     options.onProgress?.(state);
-    const range = await source.side.source.nextChunk(source.table, state.after, options.rangeRows);
+    const range = await next;
     if (range) {
+      // The next bound is looked up while this range's checksums run.
+      next = nextRange(range.upTo);
       await compareRange(range);
       state.after = range.upTo;
       continue;

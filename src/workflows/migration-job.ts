@@ -304,7 +304,12 @@ function failedResult(task: MigrationTask, error: unknown): TaskResult {
         ? 'CANCELLED'
         : ErrorCode.Internal;
   const message = cause instanceof Error ? cause.message : String(cause);
+  // A task that failed its gate attached its whole result (counts, checksums, differing keys): keep it.
+  const details =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<TaskResult> | undefined) : undefined;
+  const numbers = details?.taskId === task.taskId ? { ...details, statements: undefined } : {};
   return {
+    ...numbers,
     taskId: task.taskId,
     table: tableLabel(task.table.ref),
     target: tableLabel(task.targetRef),

@@ -81,7 +81,7 @@ async function outcome(
     source: { connection: 'pg_source', schema },
     target: { connection: 'pg_target' },
     ...spec,
-  } as never);
+  });
   try {
     return { report: await client.result(job.jobId), jobId: job.jobId };
   } catch (e) {

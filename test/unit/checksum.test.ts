@@ -5,6 +5,7 @@ import {
   canonicalText,
   checksumOf,
   emptyChecksum,
+  hashText,
   type Checksum,
 } from '../../src/core/checksum';
 import type { Row, Value } from '../../src/core/connector';
@@ -77,6 +78,22 @@ describe('canonical values', () => {
     expect(canonicalRow(['a,b', null])).not.toBe(canonicalRow(['a', 'b']));
     expect(canonicalRow(['a")', 'b'])).toBe('("a"")",b)');
     expect(canonicalRow(['x y', 'back\\slash', '(', null])).toBe('("x y","back\\\\slash","(",)');
+  });
+});
+
+describe('the row hash', () => {
+  it('is PostgreSQL hashtextextended(text, 0), byte for byte', () => {
+    // Values printed by PostgreSQL 15 for SELECT hashtextextended(…, 0).
+    expect(
+      ['', 'a', 'abc', 'abcdefghijkl', '(1,"x y",,é😀)', 'xyz'.repeat(37)].map((s) => hashText(s).toString()),
+    ).toEqual([
+      '-6939563903564495251',
+      '3591986179850072241',
+      '-6747756470228489321',
+      '-7556637188122330412',
+      '-8750442870407388392',
+      '8917584153478369944',
+    ]);
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { settledCount } from '../../src/activities/verify';
+import { reportText, verificationCell } from '../../src/client/cli/output';
 import { checksumSql } from '../../src/connectors/postgres/postgres-checksum';
 import type { ColumnMeta } from '../../src/core/table';
 import { initialCompareState, type CompareState } from '../../src/core/table-compare';
-import type { CopyResult, MigrationTask, VerifyResult } from '../../src/core/task';
+import type { CopyResult, JobReport, MigrationTask, VerifyResult } from '../../src/core/task';
 import { gateProblems } from '../../src/workflows/table-migration';
 
 const columns: ColumnMeta[] = [
@@ -29,7 +30,7 @@ describe('the in-SQL checksum of PostgreSQL', () => {
         { after: ['10'], upTo: ['20'] },
       ),
     ).toBe(
-      `SELECT count(*)::text AS rows, coalesce(sum(('x' || left(md5(ROW("id"::text, trim_scale("price")::text)::text), 16))::bit(64)::bigint), 0)::text AS sum ` +
+      `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(ROW("id", trim_scale("price"))::text, 0)), 0)::text AS sum ` +
         `FROM "s"."t" WHERE ("id") > ('10'::bigint) AND ("id") <= ('20'::bigint)`,
     );
   });
@@ -143,5 +144,58 @@ describe('the completeness gate', () => {
     expect(
       gateProblems(task, copy, verify({ checksum: differing, repair: { ...repair, supported: false } })),
     ).toHaveLength(1);
+  });
+});
+
+describe('the report', () => {
+  it('shows what verification found in a column, and lists the differing keys under the table', () => {
+    expect(verificationCell(undefined)).toBe('-');
+    expect(verificationCell({ mode: 'checksum', matched: true, durationMs: 1 })).toBe('checksum ok');
+    expect(verificationCell({ mode: 'checksum', matched: true, rowsRecopied: 147, durationMs: 1 })).toBe(
+      'repaired (147 rows)',
+    );
+    expect(
+      verificationCell({
+        mode: 'checksum',
+        matched: false,
+        missing: 1,
+        extra: 1,
+        changed: 1,
+        narrowed: false,
+        durationMs: 1,
+      }),
+    ).toBe('3+ rows differ');
+    const report: JobReport = {
+      jobId: 'j',
+      status: 'failed',
+      tasks: { total: 1, succeeded: 0, failed: 1, skipped: 0 },
+      rowsWritten: 0,
+      durationMs: 1,
+      resultsOmitted: 0,
+      continuedAsNew: 0,
+      results: [
+        {
+          taskId: 'j/s.t',
+          table: 's.t',
+          target: 's.t',
+          status: 'failed',
+          verification: {
+            mode: 'checksum',
+            matched: false,
+            missing: 1,
+            changed: 1,
+            narrowed: true,
+            keys: [
+              { kind: 'missing', key: ['5'] },
+              { kind: 'changed', key: ['7', 'a'], columns: ['price'] },
+            ],
+            durationMs: 1,
+          },
+        },
+      ],
+    };
+    const text = reportText(report);
+    expect(text).toContain('2 rows differ');
+    expect(text).toContain('s.t: missing 5; changed (7, a) (price)');
   });
 });

@@ -7,37 +7,42 @@ import { postgresToLogical } from './postgres-types';
 /*
  * The checksum of core/checksum.ts computed inside PostgreSQL, so that verification reads no rows
  * over the wire. Each expression below prints exactly the canonical text the JS path prints for
- * the same value; the pool's session settings (DateStyle ISO, TimeZone UTC) and a UTF8 database
- * are part of that contract. Tests run both paths over the edge values and compare.
+ * the same value; the pool's session settings (DateStyle ISO, TimeZone UTC) are part of that
+ * contract, and PostgresSource checks a probe hash before it trusts the server (a non-UTF8 database
+ * fails it). Tests run both paths over the edge values and compare.
  */
 
 /** Kinds whose canonical text is the value's own text, so any of them can stand for another. */
 const textual: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'enum', 'json']);
 
-/** The SQL for a column's canonical text, per canonical kind; `x` is the quoted column. */
+/**
+ * The SQL for a column's canonical text, per canonical kind; `x` is the quoted column. A bare column
+ * is printed by its own output function inside ROW(…)::text, which already is the canonical text:
+ * integers, text, json(b) and arrays as they are, fractions without trailing zeros, timestamptz in the
+ * session zone (UTC) as `+00`, uuids in lowercase.
+ */
 const canonicalSql: Record<LogicalKind, (x: string) => string> = {
   boolean: (x) => `CASE WHEN ${x} THEN 't' WHEN NOT ${x} THEN 'f' END`,
-  int16: (x) => `${x}::text`,
-  int32: (x) => `${x}::text`,
-  int64: (x) => `${x}::text`,
+  int16: (x) => x,
+  int32: (x) => x,
+  int64: (x) => x,
   // Adding +0 turns -0 into 0, as the JS path does.
   float32: (x) =>
     `CASE WHEN ${x} = 'NaN' THEN 'NaN' ELSE encode(float8send(${x}::float8 + 0::float8), 'hex') END`,
   float64: (x) =>
     `CASE WHEN ${x} = 'NaN' THEN 'NaN' ELSE encode(float8send(${x}::float8 + 0::float8), 'hex') END`,
-  decimal: (x) => `trim_scale(${x})::text`,
-  string: (x) => `${x}::text`,
-  text: (x) => `${x}::text`,
-  enum: (x) => `${x}::text`,
-  json: (x) => `${x}::text`,
-  array: (x) => `${x}::text`,
+  decimal: (x) => `trim_scale(${x})`,
+  string: (x) => x,
+  text: (x) => x,
+  enum: (x) => x,
+  json: (x) => x,
+  array: (x) => x,
   bytes: (x) => `encode(${x}, 'hex')`,
-  uuid: (x) => `${x}::text`,
-  date: (x) => `${x}::text`,
-  // PostgreSQL already prints fractions without trailing zeros and timestamptz in the session zone (UTC) as +00.
-  time: (x) => `${x}::text`,
-  timestamp: (x) => `${x}::text`,
-  timestamptz: (x) => `${x}::text`,
+  uuid: (x) => x,
+  date: (x) => x,
+  time: (x) => x,
+  timestamp: (x) => x,
+  timestamptz: (x) => x,
 };
 
 /**
@@ -53,8 +58,8 @@ export function canonicalColumnSql(column: ColumnMeta, canonical: LogicalType): 
 
 /**
  * `SELECT rows, sum` over one key range: each row's canonical texts go through `ROW(…)::text`, the
- * record format the JS path imitates, then MD5. Null when a column needs the JS path. Constants (a
- * shard set's source name) are text literals after the real columns.
+ * record format the JS path imitates, and `hashtextextended(…, 0)`, the hash the JS path ports. Null
+ * when a column needs the JS path. Constants (a shard set's source name) are text after the columns.
  */
 export function checksumSql(
   ref: TableRef,
@@ -70,7 +75,7 @@ export function checksumSql(
   // A keyless table's single chunk (an empty upper bound) is the whole table.
   const conditions = range.upTo.length ? [keyComparison(key, '<=', range.upTo)] : [];
   if (range.after?.length) conditions.unshift(keyComparison(key, '>', range.after));
-  const rowHash = `('x' || left(md5(ROW(${all.join(', ')})::text), 16))::bit(64)::bigint`;
+  const rowHash = `hashtextextended(ROW(${all.join(', ')})::text, 0)`;
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   return `SELECT count(*)::text AS rows, coalesce(sum(${rowHash}), 0)::text AS sum FROM ${qualifiedName(ref)}${where}`;
 }

@@ -20,7 +20,7 @@ import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './post
 import { decodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 import { postgresToLogical } from './postgres-types';
-import { hashFromSum, type Checksum } from '../../core/checksum';
+import { hashFromSum, hashProbe, hashText, type Checksum } from '../../core/checksum';
 import type { LogicalType } from '../../core/logical-types';
 import { checksumSql } from './postgres-checksum';
 
@@ -80,8 +80,8 @@ const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
 export class PostgresSource implements Source {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
 
-  /** Whether the database encoding is UTF8, which the in-SQL checksum needs; asked once. */
-  private utf8: Promise<boolean> | undefined;
+  /** Whether the server hashes text as core/checksum.ts does, which the in-SQL checksum needs; asked once. */
+  private hashesAlike: Promise<boolean> | undefined;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -207,13 +207,13 @@ export class PostgresSource implements Source {
   }
 
   async checksum(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null> {
-    // md5() hashes the database's bytes: only UTF8 gives the bytes the JS path hashes.
-    this.utf8 ??= this.query<{ e: string }>("SELECT current_setting('server_encoding') AS e", []).then(
-      (r) => r[0]?.e === 'UTF8',
-    );
+    // The server must hash a probe as the JS path does: a non-UTF8 database would not.
+    this.hashesAlike ??= this.query<{ h: string }>('SELECT hashtextextended($1, 0)::text AS h', [hashProbe])
+      .then((r) => r[0]?.h === hashText(hashProbe).toString())
+      .catch(() => false);
     const constants = (table.constantColumns ?? []).map((c) => c.value);
     const sql = checksumSql(table.ref, table.columns, types, keyColumns(table), range, constants);
-    if (!sql || !(await this.utf8)) return null;
+    if (!sql || !(await this.hashesAlike)) return null;
     const [row] = await this.query<{ rows: string; sum: string }>(sql, []);
     return { rows: Number(row?.rows ?? 0), hash: hashFromSum(BigInt(row?.sum ?? '0')) };
   }
