@@ -282,20 +282,27 @@ class ByteCounter extends Transform {
 
 /** Emits one string per newline-terminated line; COPY escapes newlines inside values. */
 class LineSplitter extends Transform {
-  private rest = '';
+  /** Pieces of the line still open. Only new text is searched and a line is joined once, so a 10 MB
+   * value costs linear time, not a re-scan of the whole partial line for every 64 KB that arrives. */
+  private open: string[] = [];
   private readonly decoder = new StringDecoder('utf8');
   constructor() {
     super({ readableObjectMode: true });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    const text = this.rest + this.decoder.write(chunk);
-    const lines = text.split('\n');
-    this.rest = lines.pop() ?? '';
-    for (const line of lines) this.push(line);
+    const text = this.decoder.write(chunk);
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      this.open.push(text.slice(start, end));
+      this.push(this.open.length === 1 ? this.open[0] : this.open.join(''));
+      this.open = [];
+      start = end + 1;
+    }
+    if (start < text.length) this.open.push(text.slice(start));
     done();
   }
   override _flush(done: (error?: Error | null) => void): void {
-    const last = this.rest + this.decoder.end();
+    const last = this.open.join('') + this.decoder.end();
     if (last) this.push(last);
     done();
   }

@@ -373,9 +373,18 @@ async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns:
 function toCopyText(data: ChunkData): Readable {
   if (data.encoding === ChunkEncoding.PgCopyText) return data.stream;
   const rows = data.rows;
+  // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row.
   return Readable.from(
     (async function* () {
-      for await (const row of rows) yield encodeCopyLine(row);
+      let piece = '';
+      for await (const row of rows) {
+        piece += encodeCopyLine(row);
+        if (piece.length >= 65_536) {
+          yield piece;
+          piece = '';
+        }
+      }
+      if (piece) yield piece;
     })(),
   );
 }

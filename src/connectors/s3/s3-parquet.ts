@@ -11,6 +11,19 @@ import { parquetMapping, type ParquetMapping } from './s3-types';
  * bytes at a time, so a part's memory is bounded by this, not by the chunk or the table.
  */
 const rowGroupRows = 10_000;
+/** Bytes of values per row group, so that wide rows (10 MB each) close a group long before 10,000 rows. */
+const rowGroupBytes = 32 * 1024 * 1024;
+
+/** A cheap size estimate of a row's values: exact for strings and bytes, which dominate wide rows. */
+function approximateBytes(row: Row): number {
+  let bytes = 0;
+  for (const value of row) {
+    if (typeof value === 'string') bytes += value.length;
+    else if (Buffer.isBuffer(value)) bytes += value.length;
+    else bytes += 8;
+  }
+  return bytes;
+}
 
 /** A part's bytes as hyparquet's random-access file, without copying the whole part. */
 function asyncBuffer(body: Buffer): AsyncBuffer {
@@ -69,10 +82,13 @@ async function* encodeParquet(columns: ColumnMeta[], rows: AsyncIterable<Row>): 
     void parquet.write({ columnData, rowGroupSize: group.length });
     group = [];
   };
+  let groupBytes = 0;
   for await (const row of rows) {
     group.push(row);
-    if (group.length === rowGroupRows) {
+    groupBytes += approximateBytes(row);
+    if (group.length === rowGroupRows || groupBytes >= rowGroupBytes) {
       writeGroup();
+      groupBytes = 0;
       yield take();
     }
   }
