@@ -9,12 +9,12 @@ import {
   type ChunkRange,
   type ChunkStream,
   type ChunkWrite,
-  type KeyTuple,
   type PrepareRequest,
   type PrepareResult,
   type Row,
   type Target,
 } from '../../core/connector';
+import { checkpointFromRow, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
@@ -32,24 +32,12 @@ import {
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
 
-interface CheckpointRow {
-  cursor: string | null;
-  rows_read: string;
-  rows_written: string;
-  chunks: number;
-  baseline_rows: string;
+interface StoredRow extends CheckpointRow {
   completed: number;
 }
 
-const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
-  taskId,
-  cursor: row.cursor === null ? null : (JSON.parse(row.cursor) as KeyTuple),
-  rowsRead: Number(row.rows_read),
-  rowsWritten: Number(row.rows_written),
-  chunks: Number(row.chunks),
-  baselineRows: Number(row.baseline_rows),
-  completed: Number(row.completed) === 1,
-});
+const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
+  checkpointFromRow(taskId, row, Number(row.completed) === 1);
 
 const checkpointColumns =
   '`cursor`, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed';
@@ -414,12 +402,12 @@ async function readCheckpointRow(
   conn: PoolConnection,
   taskId: string,
   schema: string,
-): Promise<CheckpointRow | null> {
+): Promise<StoredRow | null> {
   const [rows] = await conn.query(
     `SELECT ${checkpointColumns} FROM ${qualifiedName(checkpointTable(schema))} WHERE task_id = ?`,
     [taskId],
   );
-  return (rows as CheckpointRow[])[0] ?? null;
+  return (rows as StoredRow[])[0] ?? null;
 }
 
 async function countRows(conn: PoolConnection, ref: TableRef): Promise<number> {

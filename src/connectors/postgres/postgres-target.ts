@@ -9,11 +9,11 @@ import {
   type ChunkRange,
   type ChunkStream,
   type ChunkWrite,
-  type KeyTuple,
   type PrepareRequest,
   type PrepareResult,
   type Target,
 } from '../../core/connector';
+import { checkpointFromRow, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
@@ -31,24 +31,12 @@ import {
 import { encodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 
-interface CheckpointRow {
-  cursor: string | null;
-  rows_read: string;
-  rows_written: string;
-  chunks: string;
-  baseline_rows: string;
+interface StoredRow extends CheckpointRow {
   completed: string;
 }
 
-const toCheckpoint = (taskId: string, row: CheckpointRow): Checkpoint => ({
-  taskId,
-  cursor: row.cursor === null ? null : (JSON.parse(row.cursor) as KeyTuple),
-  rowsRead: Number(row.rows_read),
-  rowsWritten: Number(row.rows_written),
-  chunks: Number(row.chunks),
-  baselineRows: Number(row.baseline_rows),
-  completed: row.completed === 't',
-});
+const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
+  checkpointFromRow(taskId, row, row.completed === 't');
 
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
@@ -78,7 +66,7 @@ export class PostgresTarget implements Target {
           statements.push(sql);
           await client.query(sql);
         };
-        const existing = await client.query<CheckpointRow>(
+        const existing = await client.query<StoredRow>(
           `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1 FOR UPDATE`,
           [request.taskId],
         );
@@ -127,7 +115,7 @@ export class PostgresTarget implements Target {
                 )
               ).rows[0]?.n
             : '0';
-        const inserted = await client.query<CheckpointRow>(
+        const inserted = await client.query<StoredRow>(
           `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES ($1, $2)
          RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
           [request.taskId, baseline ?? '0'],
@@ -140,7 +128,7 @@ export class PostgresTarget implements Target {
 
   async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
     try {
-      const result = await this.pool.query<CheckpointRow>(
+      const result = await this.pool.query<StoredRow>(
         `SELECT cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = $1`,
         [taskId],
       );
@@ -186,7 +174,7 @@ export class PostgresTarget implements Target {
           );
         }
         // The guard on `chunks` makes a stale attempt (a worker presumed dead) fail instead of committing twice.
-        const advanced = await client.query<CheckpointRow>(
+        const advanced = await client.query<StoredRow>(
           `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
              SET cursor = $1::jsonb, rows_read = rows_read + $2, rows_written = rows_written + $3,
                  chunks = chunks + 1, updated_at = now()
