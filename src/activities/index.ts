@@ -15,14 +15,7 @@ import { tableLabel } from '../core/table';
 import { rowsPerChunk } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
-import type {
-  CopyProgress,
-  CopyResult,
-  DiscoverRequest,
-  MigrationTask,
-  TaskPlan,
-  VerifyResult,
-} from '../core/task';
+import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
 import { openSource, openTarget } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
 import { recordChunk } from '../worker/metrics';
@@ -223,18 +216,6 @@ export function createActivities(cache: ConnectorCache) {
     /** Marks a verified task complete in the target, so a re-run of the job skips it. */
     completeTask: classified(async (task: MigrationTask): Promise<void> => {
       await cache.target(task.target.connection).markComplete(task.taskId, task.targetRef);
-    }),
-
-    /** Counts both sides. */
-    verifyTable: classified(async (task: MigrationTask): Promise<VerifyResult> => {
-      const started = Date.now();
-      const source = cache.source(task.source.connection);
-      const [sourceCounts, targetCount] = await Promise.all([
-        Promise.all((task.members ?? [task.table]).map((t) => source.count(t))),
-        cache.target(task.target.connection).count(task.targetRef),
-      ]);
-      const sourceCount = sourceCounts.reduce((sum, n) => sum + n, 0);
-      return { sourceCount, targetCount, durationMs: Date.now() - started };
     }),
 
     ...createVerifyActivities(cache),

@@ -193,7 +193,6 @@ export class MigrationClient {
     const phases: Record<string, string> = {
       prepareTarget: 'prepare',
       copyTable: 'copy',
-      verifyTable: 'verify',
       compareTable: 'verify',
       repairTable: 'repair',
     };

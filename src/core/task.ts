@@ -60,7 +60,7 @@ export interface CopyResult {
   durationMs: number;
 }
 
-/** What verifyTable found. */
+/** What compareTable found: counts, and checksums when asked for. */
 export interface VerifyResult {
   sourceCount: number;
   targetCount: number;
