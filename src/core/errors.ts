@@ -6,7 +6,6 @@ export const ErrorCode = {
   TableNotFound: 'TABLE_NOT_FOUND',
   TargetConflict: 'TARGET_CONFLICT',
   UnsupportedType: 'UNSUPPORTED_TYPE',
-  NoUsableKey: 'NO_USABLE_KEY',
   AuthFailed: 'AUTH_FAILED',
   PermissionDenied: 'PERMISSION_DENIED',
   DatabaseMissing: 'DATABASE_MISSING',
