@@ -19,11 +19,9 @@ import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan
 import { openSource, openTarget } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
 import { recordChunk } from '../worker/metrics';
+import { ChunkWatch } from './chunk-watch';
 import { classified } from './errors';
 import { createVerifyActivities } from './verify';
-
-/** How often a copy heartbeats while a single chunk is still in flight. */
-const heartbeatEveryMs = 5_000;
 
 /** Opens each connection once per worker process and shares its pool between activities. */
 export class ConnectorCache {
@@ -117,8 +115,8 @@ export function createActivities(cache: ConnectorCache) {
         chunks: checkpoint?.chunks ?? 0,
       });
       ctx.heartbeat(progress());
-      // A chunk can take longer than the heartbeat timeout; keep saying we are alive while it runs.
-      const ticker = setInterval(() => ctx.heartbeat(progress()), heartbeatEveryMs);
+      // A chunk can take longer than the heartbeat timeout; keep saying we are alive while it moves.
+      const watch = new ChunkWatch(ctx, () => ctx.heartbeat(progress()));
       try {
         // A shard set copies its members in order; its cursor is [member index, ...member key].
         const members = task.members ?? [task.table];
@@ -137,16 +135,18 @@ export function createActivities(cache: ConnectorCache) {
             if (!range) break;
             const chunk = await source.read(table, range, encoding);
             const previous: Checkpoint = checkpoint;
-            checkpoint = await target.writeChunk({
-              taskId: task.taskId,
-              table: task.table,
-              targetRef: task.targetRef,
-              range,
-              previous,
-              chunk,
-              writeMode: task.writeMode,
-              ...(task.members ? { cursor: [String(member), ...range.upTo] } : {}),
-            });
+            checkpoint = await watch.during(chunk, () =>
+              target.writeChunk({
+                taskId: task.taskId,
+                table: task.table,
+                targetRef: task.targetRef,
+                range,
+                previous,
+                chunk,
+                writeMode: task.writeMode,
+                ...(task.members ? { cursor: [String(member), ...range.upTo] } : {}),
+              }),
+            );
             after = range.upTo;
             thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
             thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
@@ -166,7 +166,7 @@ export function createActivities(cache: ConnectorCache) {
           }
         }
       } finally {
-        clearInterval(ticker);
+        watch.stop();
       }
       await target.finish(task.taskId, task.table, task.targetRef);
       return {

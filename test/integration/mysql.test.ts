@@ -3,7 +3,9 @@ import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import { openMysqlPool } from '../../src/connectors/mysql/mysql-pool';
 import { MysqlSource } from '../../src/connectors/mysql/mysql-source';
 import { MysqlTarget } from '../../src/connectors/mysql/mysql-target';
-import type { Checkpoint, Row } from '../../src/core/connector';
+import type { RowDataPacket } from 'mysql2';
+import type { Checkpoint, ChunkStream, Row } from '../../src/core/connector';
+import { ErrorCode, MigrationError } from '../../src/core/errors';
 import type { ColumnMeta, TableMeta } from '../../src/core/table';
 import { createMysqlMixedTable, createMysqlNativeTable } from '../fixtures/my-mixed';
 import { mysqlAdminPool, mysqlConnection, mysqlSettings, readAll, rowsChunk } from '../support/mysql';
@@ -287,6 +289,46 @@ describe('MysqlSource against MariaDB', () => {
     const again = await source.read(table, range, 'rows');
     if (again.data.encoding !== 'rows') throw new Error('expected rows');
     expect(await readRows(again.data.rows)).toHaveLength(2_000);
+  });
+
+  it('fails a chunk whose connection is killed mid-read, or released by an abandoned attempt, instead of hanging', async () => {
+    await admin.query(`CREATE TABLE ${src('long')} (id int PRIMARY KEY, body varchar(300) NOT NULL)`);
+    await admin.query(
+      `INSERT INTO ${src('long')} SELECT seq, REPEAT('x', 300) FROM ${quoteIdent(sourceDb)}.seq_1_to_200000`,
+    );
+    const table = await meta(name('long'));
+    const range = { after: null, upTo: ['200000'] };
+    /** Reads a few rows, then lets `interrupt` strike, then reads on; how long the failure took to show. */
+    const readInterrupted = async (interrupt: (chunk: ChunkStream) => Promise<void>) => {
+      const chunk = await source.read(table, range, 'rows');
+      if (chunk.data.encoding !== 'rows') throw new Error('expected rows');
+      const rows = chunk.data.rows[Symbol.asyncIterator]();
+      for (let i = 0; i < 10; i++) await rows.next();
+      await interrupt(chunk);
+      const started = Date.now();
+      const drained = (async () => {
+        for (let r = await rows.next(); !r.done; r = await rows.next());
+      })();
+      await expect(drained).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+      expect(chunk.rowsRead()).toBeLessThan(200_000);
+      return Date.now() - started;
+    };
+    const killed = await readInterrupted(async () => {
+      const [list] = await admin.query<RowDataPacket[]>(
+        `SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%'`,
+        [`%${name('long')}%`],
+      );
+      expect(list).toHaveLength(1);
+      await admin.query(`KILL CONNECTION ${Number(list[0]!.ID)}`);
+    });
+    const abandoned = await readInterrupted((chunk) => {
+      chunk.release(new MigrationError(ErrorCode.ConnectionLost, 'attempt abandoned'));
+      return Promise.resolve();
+    });
+    expect(killed).toBeLessThan(10_000);
+    expect(abandoned).toBeLessThan(10_000);
+    // The pool still serves whole chunks afterwards.
+    expect(await source.count(table)).toBe(200_000);
   });
 
   it('counts rows, and reads a table without a primary key as one whole chunk', async () => {

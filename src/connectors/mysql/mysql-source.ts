@@ -129,18 +129,37 @@ export class MysqlSource implements Source {
     let rowsRead = 0;
     let finished = false;
     let released = false;
-    const release = (error?: Error): void => {
-      if (released) return;
-      released = true;
-      // A connection whose result was not read to the end is still busy: close it instead of reusing it.
-      if (error || !finished) connection.destroy();
-      else connection.release();
-    };
-    const readers = table.columns.map((c) => valueReader(c.type));
     // The stream pauses the socket while its buffer is full, so a slow target slows the read.
     const stream = connection
       .query({ sql, values: params, rowsAsArray: true })
       .stream({ highWaterMark: 512 });
+    // mysql2 reports a lost connection (`KILL CONNECTION`, a server restart) on the connection, never on a
+    // streaming query, whose stream would wait forever (sidorares/node-mysql2#3082): fail the stream instead.
+    const lost = (e?: unknown): void => {
+      stream.destroy(
+        classifyMysqlError(
+          e ??
+            Object.assign(new Error('the server closed the connection'), {
+              code: 'PROTOCOL_CONNECTION_LOST',
+            }),
+          context,
+        ),
+      );
+    };
+    connection.once('error', lost);
+    connection.once('end', lost);
+    const release = (error?: Error): void => {
+      if (released) return;
+      released = true;
+      connection.off('error', lost);
+      connection.off('end', lost);
+      // A connection whose result was not read to the end is still busy: close it instead of reusing it.
+      if (error || !finished) connection.destroy();
+      else connection.release();
+      // mysql2 reports nothing on a connection it closed itself, so the reader is told here.
+      if (error && !finished) stream.destroy(error);
+    };
+    const readers = table.columns.map((c) => valueReader(c.type));
     // Errors reach the reader through iteration; a chunk released unread must not crash the worker.
     stream.on('error', () => undefined);
     async function* rows(): AsyncGenerator<Row> {

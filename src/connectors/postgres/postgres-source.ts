@@ -177,16 +177,18 @@ export class PostgresSource implements Source {
       (table.constantColumns ?? []).map((c) => c.value),
     );
     const copy = client.query(copyTo(sql));
+    const counted = copy.pipe(new ByteCounter());
     let released = false;
     const release = (error?: Error): void => {
       if (released) return;
       released = true;
       client.release(error ?? false);
+      // Released early (an abandoned attempt): the reader must see the error, not wait for data.
+      if (error && !counted.writableEnded) counted.destroy(error);
     };
     copy.on('error', (e) => release(e));
     copy.on('end', () => release());
     const rowsRead = (): number => copy.rowCount;
-    const counted = copy.pipe(new ByteCounter());
     copy.on('error', (e) => counted.destroy(e));
     const bytesRead = (): number => counted.bytes;
     if (encoding === ChunkEncoding.PgCopyText)
