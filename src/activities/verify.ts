@@ -133,7 +133,9 @@ async function findTargetTable(cache: ConnectorCache, task: MigrationTask): Prom
     const partitions = [{ table: task.targetParent, include: [name], exclude: [] }];
     page = await targetSource.discover({ ...selection, tables: undefined, partitions }, null, 1_000);
   }
-  const found = page.tables.find((t) => t.ref.name === name);
+  const table = page.tables.find((t) => t.ref.name === name);
+  // A partition that is not a table of its own is read as its parent restricted to the partition.
+  const found = table && task.targetRef.partition !== undefined ? { ...table, ref: task.targetRef } : table;
   if (!found) {
     throw new MigrationError(
       ErrorCode.TableNotFound,

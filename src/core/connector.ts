@@ -85,8 +85,11 @@ export interface TableSelection {
   include: string[];
   /** Glob patterns that drop a table. */
   exclude: string[];
-  /** Instead of tables: the partitions of these partitioned tables whose names match the globs. */
-  partitions?: { table: string; include: string[]; exclude: string[] }[];
+  /**
+   * Instead of tables: the partitions of these partitioned tables whose names match the globs and,
+   * with `from` / `to`, whose RANGE bounds intersect `[from, to)` (values of a one-column key, as text).
+   */
+  partitions?: { table: string; include: string[]; exclude: string[]; from?: string; to?: string }[];
 }
 
 /** One page of discovered tables. */

@@ -1,4 +1,5 @@
 import type { LogicalType } from './logical-types';
+import type { PartitionLayout } from './partitions';
 
 /** Where a table lives: Database → Schema → Table, as in every engine we map. */
 export interface TableRef {
@@ -6,6 +7,11 @@ export interface TableRef {
   schema: string;
   /** The table name, unquoted and case-preserved. */
   name: string;
+  /**
+   * One partition of the table that is not a table of its own (MySQL): rows are read and written
+   * with `PARTITION (…)`. A PostgreSQL target holds it as the table `<name>_<partition>`.
+   */
+  partition?: string;
 }
 
 /** One column as discovered, with its native and logical type. */
@@ -50,9 +56,11 @@ export interface PartitionInfo {
   bound: string;
   /** The parent's partition key, e.g. PostgreSQL `RANGE (created_at)`. */
   keyDef: string;
+  /** The key and bound in engine-neutral terms, for a target of another engine. */
+  layout?: PartitionLayout;
 }
 
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */
 export function tableLabel(ref: TableRef): string {
-  return `${ref.schema}.${ref.name}`;
+  return `${ref.schema}.${ref.name}${ref.partition === undefined ? '' : `/${ref.partition}`}`;
 }

@@ -11,6 +11,9 @@ export const ConnectionRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/,
 
 const globList = z.array(z.string().min(1));
 
+/** A value of a partition key; large integers and dates are best written as strings. */
+const boundValue = z.union([z.string().min(1), z.number()]);
+
 /** The job spec: what to move, from where, to where and how. It holds no credentials. */
 export const JobSpec = z
   .object({
@@ -41,7 +44,10 @@ export const JobSpec = z
     /** With kind "database": glob patterns of tables to include (default all) and exclude. */
     include: globList.default(['*']),
     exclude: globList.default([]),
-    /** With kind "partitions": the partitioned tables and which of their partitions (globs over partition names). */
+    /**
+     * With kind "partitions": the partitioned tables and which of their partitions: globs over partition
+     * names and, for RANGE partitions keyed by one column, the values `[from, to)` their bounds must intersect.
+     */
     partitions: z
       .array(
         z
@@ -49,6 +55,10 @@ export const JobSpec = z
             table: z.string().min(1),
             include: globList.default(['*']),
             exclude: globList.default([]),
+            /** Partitions holding values ≥ from (a value of the partition key, e.g. '2024-04-01'). */
+            from: boundValue.optional(),
+            /** Partitions holding values < to. */
+            to: boundValue.optional(),
           })
           .strict(),
       )

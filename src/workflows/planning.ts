@@ -14,7 +14,15 @@ const defaultHeartbeatTimeoutSeconds = 30;
 export function selectionOf(spec: JobSpec): TableSelection {
   const base = { schema: spec.source.schema, include: spec.include, exclude: spec.exclude };
   if (spec.kind === 'tables') return { ...base, tables: spec.tables };
-  if (spec.kind === 'partitions') return { ...base, partitions: spec.partitions };
+  if (spec.kind === 'partitions') {
+    // Bounds travel as text; the source compares them as values of the partition key's type.
+    const partitions = (spec.partitions ?? []).map(({ from, to, ...p }) => ({
+      ...p,
+      ...(from === undefined ? {} : { from: String(from) }),
+      ...(to === undefined ? {} : { to: String(to) }),
+    }));
+    return { ...base, partitions };
+  }
   if (spec.kind === 'shards')
     return { ...base, include: (spec.shards ?? []).flatMap((s) => s.tables), exclude: [] };
   return base;
@@ -43,7 +51,12 @@ export function planTask(spec: JobSpec, jobId: string, table: TableMeta): Migrat
     ...taskBase(spec, jobId),
     taskId: `${jobId}/${tableLabel(table.ref)}`,
     table,
-    targetRef: { schema: targetSchema, name: targetTableName(table.ref.name, spec.naming) },
+    targetRef: {
+      schema: targetSchema,
+      name: targetTableName(table.ref.name, spec.naming),
+      // A partition that is not a table of its own (MySQL) stays a partition of the renamed parent.
+      ...(table.ref.partition === undefined ? {} : { partition: table.ref.partition }),
+    },
     ...(table.partition ? { targetParent: targetTableName(table.partition.parent, spec.naming) } : {}),
   };
 }

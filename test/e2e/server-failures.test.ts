@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { temporal } from '@temporalio/proto';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient, type JobSpecInput } from '../../src/client';
 import type { JobReport } from '../../src/core/task';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
+import { copyActivity } from '../support/history';
 import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
 import {
   adminPool,
@@ -110,29 +110,6 @@ async function startJob(table: string, spec: Omit<JobSpecInput, 'source'>) {
   return { jobId: job.jobId, taskId: `${job.jobId}/${schema}.${table}` };
 }
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** The copyTable activity of a task, from its workflow's history: its last attempt and how it ended. */
-async function copyActivity(taskWorkflowId: string) {
-  const events: HistoryEvent[] =
-    (await client.temporal.workflow.getHandle(taskWorkflowId).fetchHistory()).events ?? [];
-  const scheduled = events.find(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'copyTable',
-  );
-  expect(scheduled, 'copyTable was scheduled').toBeDefined();
-  const ofCopy = (id: unknown) => String(id) === String(scheduled!.eventId);
-  const started = events.filter((e) => ofCopy(e.activityTaskStartedEventAttributes?.scheduledEventId));
-  const failed = events.filter((e) => ofCopy(e.activityTaskFailedEventAttributes?.scheduledEventId));
-  // Temporal records only the last attempt's start; earlier attempts show up as its lastFailure.
-  expect(started).toHaveLength(1);
-  const start = started[0]!.activityTaskStartedEventAttributes!;
-  return {
-    attempt: start.attempt ?? 1,
-    lastFailure: start.lastFailure ?? undefined,
-    failure: failed[0]?.activityTaskFailedEventAttributes?.failure ?? undefined,
-  };
-}
-
 /** The checkpoint row of a task on a PostgreSQL target, or undefined before it exists. */
 async function pgCheckpoint(targetSchema: string, taskId: string) {
   const result = await target
@@ -199,7 +176,7 @@ async function expectOneDeadlockRetried(
   );
   const report = await client.result(job.jobId);
   expect(report.status).toBe('succeeded');
-  const copy = await copyActivity(job.taskId);
+  const copy = await copyActivity(client, job.taskId);
   const backoffMs = resumed - deadlockAt;
   console.log(
     `${engine} deadlock: next chunk committed ${backoffMs} ms later; copy attempts: ${copy.attempt}`,
@@ -378,7 +355,7 @@ describe('a full target is terminal: the task fails once, naming the problem, wi
     const ms = Date.now() - started;
     expect(report.status).toBe('failed');
     expect(report.tasks).toMatchObject({ failed: 1 });
-    const copy = await copyActivity(taskId);
+    const copy = await copyActivity(client, taskId);
     return { error: report.results[0]?.error, copy, taskId, ms };
   }
 

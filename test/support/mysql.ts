@@ -16,6 +16,26 @@ export const mysqlSettings = {
   targetDb: process.env.MMS_MYSQL_TARGET_DB ?? 'mms_target',
 };
 
+/**
+ * Connections-file entries for a worker: `my_source` reads `sourceDb` as the read-only user,
+ * `my_target` writes `targetDb` as root; passwords come from the environment.
+ */
+export function mysqlConnectionEntries(
+  sourceDb = mysqlSettings.sourceDb,
+  targetDb = mysqlSettings.targetDb,
+): Record<'my_source' | 'my_target', Record<string, unknown>> {
+  const base = { engine: 'mysql', host: mysqlSettings.host, port: mysqlSettings.port };
+  return {
+    my_source: {
+      ...base,
+      database: sourceDb,
+      user: mysqlSettings.readerUser,
+      passwordEnv: 'MMS_MYSQL_READER_PASSWORD',
+    },
+    my_target: { ...base, database: targetDb, user: mysqlSettings.user, passwordEnv: 'MMS_MYSQL_PASSWORD' },
+  };
+}
+
 /** A resolved MySQL connection to the test server, as the worker would build it (root unless `reader`). */
 export function mysqlConnection(options: { database?: string; reader?: boolean; password?: string } = {}) {
   const config = ConnectionConfig.parse({

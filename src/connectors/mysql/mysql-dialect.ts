@@ -14,6 +14,16 @@ export function qualifiedName(ref: TableRef): string {
   return `${quoteIdent(ref.schema)}.${quoteIdent(ref.name)}`;
 }
 
+/**
+ * The rows of a table, or of one of its partitions: `` `db`.`t` PARTITION (`p`) ``. Reads see only that
+ * partition, and writes of a row that belongs elsewhere fail instead of landing in a sibling.
+ */
+export function rowsOf(ref: TableRef): string {
+  return ref.partition === undefined
+    ? qualifiedName(ref)
+    : `${qualifiedName(ref)} PARTITION (${quoteIdent(ref.partition)})`;
+}
+
 /** SQL text with its bound values, in placeholder order. */
 export interface Statement {
   sql: string;
@@ -109,6 +119,11 @@ function keyForm(key: KeyColumn): { select: (column: string) => string; param: s
   }
 }
 
+/** A bound parameter cast to a key column's type, e.g. `CAST(? AS DATE)`. */
+export function typedParam(key: KeyColumn): string {
+  return keyForm(key).param;
+}
+
 /**
  * `key > values` or `key <= values`, expanded so that MySQL can range-scan the index:
  * `(a > ?) OR (a = ? AND b > ?)`. Values are bound, never inlined.
@@ -144,7 +159,7 @@ export function chunkBoundSql(
   const select = key.map((k, i) => `${keyForm(k).select(quoteIdent(k.name))} AS k${i}`).join(', ');
   const where = after ? keyComparison(key, '>', after) : null;
   return {
-    sql: `SELECT ${select} FROM ${qualifiedName(ref)}${where ? ` WHERE ${where.sql}` : ''} ORDER BY ${orderBy(ref, key, descending)} LIMIT 1 OFFSET ${offset}`,
+    sql: `SELECT ${select} FROM ${rowsOf(ref)}${where ? ` WHERE ${where.sql}` : ''} ORDER BY ${orderBy(ref, key, descending)} LIMIT 1 OFFSET ${offset}`,
     params: where?.params ?? [],
   };
 }
@@ -166,7 +181,7 @@ export function selectChunkSql(
   const where = conditions.length ? ` WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '';
   const order = key.length ? ` ORDER BY ${orderBy(ref, key)}` : '';
   return {
-    sql: `SELECT ${select} FROM ${qualifiedName(ref)}${where}${order}`,
+    sql: `SELECT ${select} FROM ${rowsOf(ref)}${where}${order}`,
     params: conditions.flatMap((c) => c.params),
   };
 }
@@ -190,7 +205,7 @@ export function loadDataSql(ref: TableRef, columns: ColumnMeta[], sameEngine: bo
     if (expression) sets.push(`${quoteIdent(c.name)} = ${expression}`);
   });
   return (
-    `LOAD DATA LOCAL INFILE 'mms-chunk' INTO TABLE ${qualifiedName(ref)} CHARACTER SET utf8mb4 ` +
+    `LOAD DATA LOCAL INFILE 'mms-chunk' INTO TABLE ${rowsOf(ref)} CHARACTER SET utf8mb4 ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
     (sets.length > 0 ? ` SET ${sets.join(', ')}` : '')
   );
@@ -199,7 +214,7 @@ export function loadDataSql(ref: TableRef, columns: ColumnMeta[], sameEngine: bo
 /** A multi-row `INSERT` with one placeholder per value, for servers that refuse LOAD DATA LOCAL. */
 export function insertSql(ref: TableRef, columns: ColumnMeta[], sameEngine: boolean, rows: number): string {
   const row = `(${columns.map((c) => loadExpression(c, sameEngine, '?') ?? '?').join(', ')})`;
-  return `INSERT INTO ${qualifiedName(ref)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${Array<string>(rows).fill(row).join(', ')}`;
+  return `INSERT INTO ${rowsOf(ref)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${Array<string>(rows).fill(row).join(', ')}`;
 }
 
 const loadDataEscapes: Record<string, string> = {

@@ -22,6 +22,11 @@ const errnoCodes: Record<number, ErrorCode> = {
   1452: ErrorCode.TargetConflict, // ER_NO_REFERENCED_ROW_2
   4025: ErrorCode.TargetConflict, // ER_CONSTRAINT_FAILED (MariaDB CHECK, e.g. json_valid)
   3819: ErrorCode.TargetConflict, // ER_CHECK_CONSTRAINT_VIOLATED (MySQL 8)
+  1493: ErrorCode.TargetConflict, // ER_RANGE_NOT_INCREASING_ERROR (a RANGE partition out of order)
+  1495: ErrorCode.TargetConflict, // ER_MULTIPLE_DEF_CONST_IN_LIST_PART_ERROR (a LIST value in two partitions)
+  1505: ErrorCode.TargetConflict, // ER_PARTITION_MGMT_ON_NONPARTITIONED
+  1517: ErrorCode.TargetConflict, // ER_SAME_NAME_PARTITION
+  1748: ErrorCode.TargetConflict, // ER_ROW_DOES_NOT_MATCH_GIVEN_PARTITION_SET
   1071: ErrorCode.UnsupportedType, // ER_TOO_LONG_KEY
   1074: ErrorCode.UnsupportedType, // ER_TOO_BIG_FIELDLENGTH
   1118: ErrorCode.UnsupportedType, // ER_TOO_BIG_ROWSIZE

@@ -11,17 +11,26 @@ import {
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { nextKeysetChunk } from '../../core/chunking';
+import { intersectingRanges, selectsByValue, type ValueRange } from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
 import {
   chunkBoundSql,
-  qualifiedName,
   quoteIdent,
+  rowsOf,
   selectChunkSql,
   type KeyColumn,
   type Statement,
 } from './mysql-dialect';
 import { classifyMysqlError } from './mysql-errors';
+import {
+  keyCasts,
+  mysqlComparer,
+  partitionedTable,
+  partitionsSql,
+  type MysqlPartition,
+  type PartitionRow,
+} from './mysql-partitions';
 import { mysqlToLogical, valueReader } from './mysql-types';
 
 /** Our own bookkeeping tables are never migrated. */
@@ -73,6 +82,7 @@ export class MysqlSource implements Source {
   constructor(private readonly pool: mysql.Pool) {}
 
   async discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage> {
+    if (selection.partitions) return this.discoverPartitions(selection, after, pageSize);
     if (selection.tables?.length === 0) return { tables: [], nextAfter: null };
     const byName = selection.tables !== undefined;
     const listed = await this.query<{ name: string; est_rows: string; est_bytes: string }>(
@@ -81,25 +91,125 @@ export class MysqlSource implements Source {
     );
     const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
     const chosen = listed.filter((t) => !isInternalTable(t.name) && matchesSelection(t.name, selection));
-    if (chosen.length === 0) return { tables: [], nextAfter };
-    const names = chosen.map((t) => t.name);
-    const columns = await this.query<ColumnRow>(columnsSql, [selection.schema, names]);
-    const keys = await this.query<{ tbl: string; name: string }>(primaryKeysSql, [selection.schema, names]);
-    const jsonColumns = (await this.isMariadb())
-      ? await this.query<{ tbl: string; clause: string }>(jsonChecksSql, [selection.schema, names])
-      : [];
-    const isJson = (c: ColumnRow): boolean =>
-      jsonColumns.some((j) => j.tbl === c.tbl && j.clause === `json_valid(${quoteIdent(c.name)})`);
+    const described = await this.describe(
+      selection.schema,
+      chosen.map((t) => t.name),
+    );
     const tables = chosen.map((t): TableMeta => ({
       engine: 'mysql',
       ref: { schema: selection.schema, name: t.name },
-      // Names compare case-insensitively in information_schema, so rows are matched exactly here.
-      columns: columns.filter((c) => c.tbl === t.name).map((c) => toColumnMeta(c, isJson(c))),
-      primaryKey: keys.filter((k) => k.tbl === t.name).map((k) => k.name),
+      ...described.get(t.name)!,
       estimatedRows: Number(t.est_rows),
       estimatedBytes: Number(t.est_bytes),
     }));
     return { tables, nextAfter };
+  }
+
+  /** Columns and primary keys of tables, by table name. */
+  private async describe(
+    schema: string,
+    names: string[],
+  ): Promise<Map<string, Pick<TableMeta, 'columns' | 'primaryKey'>>> {
+    if (names.length === 0) return new Map();
+    const columns = await this.query<ColumnRow>(columnsSql, [schema, names]);
+    const keys = await this.query<{ tbl: string; name: string }>(primaryKeysSql, [schema, names]);
+    const jsonColumns = (await this.isMariadb())
+      ? await this.query<{ tbl: string; clause: string }>(jsonChecksSql, [schema, names])
+      : [];
+    const isJson = (c: ColumnRow): boolean =>
+      jsonColumns.some((j) => j.tbl === c.tbl && j.clause === `json_valid(${quoteIdent(c.name)})`);
+    // Names compare case-insensitively in information_schema, so rows are matched exactly here.
+    return new Map(
+      names.map((name) => [
+        name,
+        {
+          columns: columns.filter((c) => c.tbl === name).map((c) => toColumnMeta(c, isJson(c))),
+          primaryKey: keys.filter((k) => k.tbl === name).map((k) => k.name),
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Lists the chosen RANGE and LIST partitions of partitioned tables (by name globs and, for RANGE,
+   * by value), each read as its parent restricted with `PARTITION (p)`. Pages run over (table, partition).
+   */
+  private async discoverPartitions(
+    selection: TableSelection,
+    after: string | null,
+    pageSize: number,
+  ): Promise<DiscoverPage> {
+    const wanted = selection.partitions ?? [];
+    const rows = await this.query<PartitionRow>(partitionsSql, [
+      selection.schema,
+      wanted.map((w) => w.table),
+    ]);
+    const described = await this.describe(
+      selection.schema,
+      wanted.map((w) => w.table),
+    );
+    const all: TableMeta[] = [];
+    for (const w of wanted) {
+      const found = partitionedTable(selection.schema, w.table, rows);
+      if (found.state !== 'partitioned') {
+        throw new MigrationError(
+          ErrorCode.TableNotFound,
+          `not a partitioned table in ${selection.schema}: ${w.table}${found.state === 'unpartitioned' ? ' (it has no partitions)' : ''}`,
+          { table: w.table },
+        );
+      }
+      const byName = found.partitions.filter((p) =>
+        matchesSelection(p.name, { schema: selection.schema, include: w.include, exclude: w.exclude }),
+      );
+      const shape = described.get(w.table)!;
+      const inRange = selectsByValue(w) ? await this.inValueRange(selection.schema, byName, w, shape) : null;
+      all.push(
+        ...byName
+          .filter((_, i) => inRange?.[i] ?? true)
+          .map((p): TableMeta => ({
+            engine: 'mysql',
+            ref: { schema: selection.schema, name: w.table, partition: p.name },
+            ...shape,
+            estimatedRows: p.estimatedRows,
+            estimatedBytes: p.estimatedBytes,
+            partition: { parent: w.table, bound: p.bound, keyDef: p.keyDef, layout: p.layout },
+          })),
+      );
+    }
+    const start = after === null ? 0 : all.findIndex((t) => tableLabel(t.ref) === after) + 1;
+    const tables = all.slice(start, start + pageSize);
+    const last = tables[tables.length - 1];
+    return { tables, nextAfter: start + pageSize < all.length && last ? tableLabel(last.ref) : null };
+  }
+
+  /** Which RANGE partitions of a one-column key intersect `[from, to)`, compared as key values by the server. */
+  private async inValueRange(
+    schema: string,
+    partitions: MysqlPartition[],
+    range: ValueRange,
+    shape: Pick<TableMeta, 'columns'>,
+  ): Promise<boolean[]> {
+    const first = partitions[0];
+    if (!first) return [];
+    if (first.layout.method !== 'range' || (first.layout.to?.length ?? 0) !== 1) {
+      throw new MigrationError(
+        ErrorCode.BadSpec,
+        `from/to choose RANGE partitions by a one-column key; ${schema}.${first.table} is partitioned by ${first.keyDef}`,
+        { table: `${schema}.${first.table}` },
+      );
+    }
+    const compare = mysqlComparer(keyCasts(first.layout, shape.columns), async (statement) => {
+      try {
+        const [rows] = await this.pool
+          .promise()
+          .query({ sql: statement.sql, values: statement.params, rowsAsArray: true });
+        return rows as unknown[];
+      } catch (e) {
+        throw classifyMysqlError(e, { table: `${schema}.${first.table}` });
+      }
+    });
+    const bounds = partitions.map((p) => ({ from: p.layout.from![0]!, to: p.layout.to![0]! }));
+    return intersectingRanges(bounds, range, compare);
   }
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
@@ -183,13 +293,9 @@ export class MysqlSource implements Source {
   }
 
   async count(table: TableMeta): Promise<number> {
-    const rows = await this.query<{ n: string }>(
-      `SELECT COUNT(*) AS n FROM ${qualifiedName(table.ref)}`,
-      [],
-      {
-        table: tableLabel(table.ref),
-      },
-    );
+    const rows = await this.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${rowsOf(table.ref)}`, [], {
+      table: tableLabel(table.ref),
+    });
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -27,8 +27,18 @@ import {
   loadDataSql,
   qualifiedName,
   quoteIdent,
+  rowsOf,
   targetColumnType,
 } from './mysql-dialect';
+import {
+  createPartitionedSql,
+  keyCasts,
+  mysqlComparer,
+  partitionChange,
+  partitionedTable,
+  partitionsSql,
+  type PartitionRow,
+} from './mysql-partitions';
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
 
@@ -62,6 +72,7 @@ interface LoadResult {
  */
 export class MysqlTarget implements Target {
   readonly encodings = [ChunkEncoding.Rows] as const;
+  readonly previewsDdl = true;
   /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
   private localInfileRefused = false;
 
@@ -72,8 +83,14 @@ export class MysqlTarget implements Target {
     return table.engine === 'mysql';
   }
 
-  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+  /**
+   * Creates or resets the table (or partition) and makes sure a checkpoint exists. MySQL commits DDL
+   * at once, so a dry run (for `mms plan`) runs nothing: it reads the target as it is and returns the
+   * statements it would run.
+   */
+  async prepare(request: PrepareRequest, options: { dryRun?: boolean } = {}): Promise<PrepareResult> {
     const { targetRef, table } = request;
+    const dryRun = options.dryRun === true;
     const context = { table: tableLabel(targetRef) };
     const statements: string[] = [];
     const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
@@ -84,53 +101,44 @@ export class MysqlTarget implements Target {
         { table: tableLabel(table.ref), column: unsupported[0]?.name },
       );
     }
-    // Built first so that a type MySQL cannot hold fails before anything is changed.
+    // Built first so that a type MySQL cannot hold fails before anything is changed (a partition's: its parent's).
     const createSql = createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table));
     return this.withConnection(context, async (conn) => {
       const run = async (sql: string): Promise<void> => {
         statements.push(sql);
-        await conn.query(sql);
+        if (!dryRun) await conn.query(sql);
       };
       // DDL commits implicitly in MySQL, so no transaction can cover prepare. A named lock keeps
       // two attempts of one task from interleaving; a crash anywhere before the checkpoint row
       // exists is safe, because the retry finds no checkpoint and prepares again from scratch.
-      await this.lockTask(conn, request.taskId);
+      if (!dryRun)
+        await this.lock(
+          conn,
+          taskLockName(request.taskId),
+          `another attempt of ${request.taskId} is still preparing`,
+        );
       try {
         const [schemas] = await conn.query(
           'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
           [targetRef.schema],
         );
-        if ((schemas as unknown[]).length === 0)
-          await run(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(targetRef.schema)}`);
+        const schemaExists = (schemas as unknown[]).length > 0;
+        if (!schemaExists) await run(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(targetRef.schema)}`);
         await run(createCheckpointTableSql(targetRef.schema));
-        const existing = await readCheckpointRow(conn, request.taskId, targetRef.schema);
+        const existing = schemaExists
+          ? await readCheckpointRow(conn, request.taskId, targetRef.schema, { missingTable: dryRun })
+          : null;
         // A checkpoint means this task already started: resume, and never reset rows it committed.
         if (existing) return { statements, checkpoint: toCheckpoint(request.taskId, existing) };
 
-        const exists = await tableExists(conn, targetRef);
-        if (!exists && request.createMode === 'never') {
-          throw new MigrationError(
-            ErrorCode.TableNotFound,
-            `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
-            context,
-          );
-        }
-        if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
-        if (!exists || request.createMode === 'recreate') {
-          await run(createSql);
-        } else {
-          await assertColumnsExist(
-            conn,
-            targetRef,
-            table.columns.map((c) => c.name),
-          );
-          // TRUNCATE commits at once; it must come before the checkpoint row, never after it.
-          if (request.writeMode === 'overwrite') await run(`TRUNCATE TABLE ${qualifiedName(targetRef)}`);
-        }
         const baseline =
-          exists && request.writeMode === 'append' && request.createMode !== 'recreate'
-            ? await countRows(conn, targetRef)
-            : 0;
+          targetRef.partition !== undefined && table.partition && this.sameEngine(table)
+            ? await this.preparePartition(conn, request, run, dryRun)
+            : await this.prepareTable(conn, request, run, createSql, schemaExists);
+        if (dryRun) {
+          const checkpoint = { taskId: request.taskId, cursor: null, rowsRead: 0, rowsWritten: 0, chunks: 0 };
+          return { statements, checkpoint: { ...checkpoint, baselineRows: baseline, completed: false } };
+        }
         await conn.query(
           `INSERT INTO ${qualifiedName(checkpointTable(targetRef.schema))} (task_id, baseline_rows) VALUES (?, ?)`,
           [request.taskId, baseline],
@@ -138,9 +146,124 @@ export class MysqlTarget implements Target {
         const inserted = await readCheckpointRow(conn, request.taskId, targetRef.schema);
         return { statements, checkpoint: toCheckpoint(request.taskId, inserted!) };
       } finally {
-        await conn.query('DO RELEASE_LOCK(?)', [taskLockName(request.taskId)]).catch(() => undefined);
+        if (!dryRun)
+          await conn.query('DO RELEASE_LOCK(?)', [taskLockName(request.taskId)]).catch(() => undefined);
       }
     });
+  }
+
+  /** Creates, recreates or empties a whole table per the modes; returns the rows it keeps (append). */
+  private async prepareTable(
+    conn: PoolConnection,
+    request: PrepareRequest,
+    run: (sql: string) => Promise<void>,
+    createSql: string,
+    schemaExists: boolean,
+  ): Promise<number> {
+    const { targetRef, table } = request;
+    const exists = schemaExists && (await tableExists(conn, targetRef));
+    if (!exists && request.createMode === 'never') {
+      throw new MigrationError(
+        ErrorCode.TableNotFound,
+        `target table ${tableLabel(targetRef)} does not exist and createMode is "never"`,
+        { table: tableLabel(targetRef) },
+      );
+    }
+    if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
+    if (!exists || request.createMode === 'recreate') {
+      await run(createSql);
+    } else {
+      await assertColumnsExist(
+        conn,
+        targetRef,
+        table.columns.map((c) => c.name),
+      );
+      // TRUNCATE commits at once; it must come before the checkpoint row, never after it.
+      if (request.writeMode === 'overwrite') await run(`TRUNCATE TABLE ${qualifiedName(targetRef)}`);
+    }
+    return exists && request.writeMode === 'append' && request.createMode !== 'recreate'
+      ? countRows(conn, targetRef)
+      : 0;
+  }
+
+  /**
+   * Makes the partition exist in its parent, one task per parent at a time: the parent is created with
+   * this partition alone, and later partitions are added (LIST, or RANGE above the others) or split off
+   * the partition above them (RANGE, `REORGANIZE PARTITION`), so the target holds only the chosen
+   * partitions, whatever order their tasks run in. `recreate` empties the partition (its definition
+   * belongs to the parent, which other tasks share). Returns the rows it keeps (append).
+   */
+  private async preparePartition(
+    conn: PoolConnection,
+    request: PrepareRequest,
+    run: (sql: string) => Promise<void>,
+    dryRun: boolean,
+  ): Promise<number> {
+    const { targetRef, table } = request;
+    const partition = table.partition!;
+    const name = targetRef.partition!;
+    const parent = { schema: targetRef.schema, name: targetRef.name };
+    const lockName = taskLockName(`parent:${tableLabel(parent)}`);
+    if (!dryRun)
+      await this.lock(conn, lockName, `another task is changing the partitions of ${tableLabel(parent)}`);
+    try {
+      const [rows] = await conn.query(partitionsSql, [parent.schema, [parent.name]]);
+      const found = partitionedTable(parent.schema, parent.name, rows as PartitionRow[]);
+      if (found.state === 'missing') {
+        if (request.createMode === 'never') {
+          throw new MigrationError(
+            ErrorCode.TableNotFound,
+            `target table ${tableLabel(parent)} does not exist and createMode is "never"`,
+            { table: tableLabel(parent) },
+          );
+        }
+        const create = createTableSql(parent, table.columns, table.primaryKey, true);
+        await run(createPartitionedSql(create, partition.keyDef, name, partition.bound));
+        return 0;
+      }
+      if (found.state === 'unpartitioned') {
+        throw new MigrationError(
+          ErrorCode.TargetConflict,
+          `target table ${tableLabel(parent)} exists and is not partitioned; drop it, or copy into another target`,
+          { table: tableLabel(parent) },
+        );
+      }
+      await assertColumnsExist(
+        conn,
+        parent,
+        table.columns.map((c) => c.name),
+      );
+      const compare = mysqlComparer(keyCasts(partition.layout!, table.columns), async (statement) => {
+        const [result] = await conn.query({
+          sql: statement.sql,
+          values: statement.params,
+          rowsAsArray: true,
+        });
+        return result as unknown[];
+      });
+      const change = await partitionChange(
+        parent,
+        found.partitions,
+        { name, keyDef: partition.keyDef, bound: partition.bound, layout: partition.layout! },
+        compare,
+      );
+      const present = change.sql === null;
+      if (!present && request.createMode === 'never') {
+        throw new MigrationError(
+          ErrorCode.TableNotFound,
+          `partition ${name} of ${tableLabel(parent)} does not exist and createMode is "never"`,
+          { table: tableLabel(targetRef) },
+        );
+      }
+      if (change.sql) await run(change.sql);
+      // Splitting a partition may move rows into the new one; like TRUNCATE, this comes before the checkpoint row.
+      const keeps = request.writeMode === 'append' && request.createMode !== 'recreate';
+      if ((present || change.reorganized) && !keeps)
+        await run(`ALTER TABLE ${qualifiedName(parent)} TRUNCATE PARTITION ${quoteIdent(name)}`);
+      return keeps && (present || (change.reorganized && !dryRun)) ? countRows(conn, targetRef) : 0;
+    } finally {
+      if (!dryRun) await conn.query('DO RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+    }
   }
 
   async readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null> {
@@ -198,7 +321,11 @@ export class MysqlTarget implements Target {
   async finish(_taskId: string, _table: TableMeta, targetRef: TableRef): Promise<void> {
     // Fresh statistics, so the first queries on the new table get good plans.
     await this.withConnection({ table: tableLabel(targetRef) }, async (conn) => {
-      await conn.query(`ANALYZE TABLE ${qualifiedName(targetRef)}`);
+      await conn.query(
+        targetRef.partition === undefined
+          ? `ANALYZE TABLE ${qualifiedName(targetRef)}`
+          : `ALTER TABLE ${qualifiedName(targetRef)} ANALYZE PARTITION ${quoteIdent(targetRef.partition)}`,
+      );
     });
   }
 
@@ -233,7 +360,7 @@ export class MysqlTarget implements Target {
       return await this.withConnection(context, async (conn) => {
         await conn.query('START TRANSACTION');
         await conn.query(
-          `DELETE FROM ${qualifiedName(targetRef)} WHERE ${conditions.map((c) => c.sql).join(' AND ')}`,
+          `DELETE FROM ${rowsOf(targetRef)} WHERE ${conditions.map((c) => c.sql).join(' AND ')}`,
           conditions.flatMap((c) => c.params),
         );
         const loaded = await this.load(conn, { table, targetRef, chunk });
@@ -305,16 +432,15 @@ export class MysqlTarget implements Target {
     return insertRows(conn, write, rows, encode, sameEngine);
   }
 
-  /** Locks the task's name for this session; the lock outlives DDL's implicit commits. */
-  private async lockTask(conn: PoolConnection, taskId: string): Promise<void> {
+  /** Takes a named lock for this session; it outlives DDL's implicit commits. */
+  private async lock(conn: PoolConnection, name: string, busy: string): Promise<void> {
     const [rows] = await conn.query({
       sql: 'SELECT GET_LOCK(?, ?) AS got',
-      values: [taskLockName(taskId), prepareLockSeconds],
+      values: [name, prepareLockSeconds],
       rowsAsArray: true,
     });
-    if (Number((rows as unknown[][])[0]?.[0]) !== 1) {
-      throw new MigrationError(ErrorCode.LockTimeout, `another attempt of ${taskId} is still preparing`, {});
-    }
+    if (Number((rows as unknown[][])[0]?.[0]) !== 1)
+      throw new MigrationError(ErrorCode.LockTimeout, busy, {});
   }
 
   /** Runs work on one pooled connection; a connection that failed mid-protocol is discarded, not reused. */
@@ -398,20 +524,27 @@ async function warningError(conn: PoolConnection, table: string): Promise<Migrat
   );
 }
 
+/** The checkpoint row of a task; with `missingTable`, null also when the checkpoint table does not exist yet. */
 async function readCheckpointRow(
   conn: PoolConnection,
   taskId: string,
   schema: string,
+  options: { missingTable?: boolean } = {},
 ): Promise<StoredRow | null> {
-  const [rows] = await conn.query(
-    `SELECT ${checkpointColumns} FROM ${qualifiedName(checkpointTable(schema))} WHERE task_id = ?`,
-    [taskId],
-  );
-  return (rows as StoredRow[])[0] ?? null;
+  try {
+    const [rows] = await conn.query(
+      `SELECT ${checkpointColumns} FROM ${qualifiedName(checkpointTable(schema))} WHERE task_id = ?`,
+      [taskId],
+    );
+    return (rows as StoredRow[])[0] ?? null;
+  } catch (e) {
+    if (options.missingTable && (e as { errno?: number }).errno === 1146) return null;
+    throw e;
+  }
 }
 
 async function countRows(conn: PoolConnection, ref: TableRef): Promise<number> {
-  const [rows] = await conn.query(`SELECT COUNT(*) AS n FROM ${qualifiedName(ref)}`);
+  const [rows] = await conn.query(`SELECT COUNT(*) AS n FROM ${rowsOf(ref)}`);
   return Number((rows as { n: string }[])[0]?.n ?? 0);
 }
 

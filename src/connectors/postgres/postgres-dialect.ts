@@ -1,4 +1,6 @@
-import type { ColumnMeta, TableRef } from '../../core/table';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import type { BoundValue } from '../../core/partitions';
+import { tableLabel, type ColumnMeta, type TableMeta, type TableRef } from '../../core/table';
 import type { KeyTuple } from '../../core/connector';
 import { logicalToPostgres } from './postgres-types';
 
@@ -14,9 +16,18 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/**
+ * The table that holds a ref's rows. A partition that is not a table of its own in its source engine
+ * (MySQL) is the table `<table>_<partition>` here, attached to `<table>`.
+ */
+export function relationRef(ref: TableRef): TableRef {
+  return ref.partition === undefined ? ref : { schema: ref.schema, name: `${ref.name}_${ref.partition}` };
+}
+
 /** `"schema"."table"`. */
 export function qualifiedName(ref: TableRef): string {
-  return `${quoteIdent(ref.schema)}.${quoteIdent(ref.name)}`;
+  const { schema, name } = relationRef(ref);
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
 /** The table our checkpoints live in, next to the data in the target schema. */
@@ -46,6 +57,52 @@ export function createTableSql(
 /** `CREATE TABLE … PARTITION OF parent FOR VALUES …` for one partition. */
 export function createPartitionSql(ref: TableRef, parent: string, bound: string): string {
   return `CREATE TABLE ${qualifiedName(ref)} PARTITION OF ${qualifiedName({ schema: ref.schema, name: parent })} ${bound}`;
+}
+
+/** A bound value as PostgreSQL writes it in `FOR VALUES …`. */
+function boundLiteral(value: BoundValue): string {
+  if (value === null) return 'NULL';
+  return typeof value === 'string' ? quoteLiteral(value) : value.unbounded;
+}
+
+/**
+ * The partition key and bound a PostgreSQL target gives a partition: a PostgreSQL source's own, or
+ * those of another engine's RANGE or LIST partition keyed by plain columns (MySQL's RANGE partitions
+ * end where the next begins, so each runs from the previous bound, or MINVALUE, to its own).
+ * Null when the table is not a partition or its source cannot describe it; BAD_SPEC when the key cannot be mapped.
+ */
+export function partitionClauses(
+  table: TableMeta,
+  sameEngine: boolean,
+): { keyDef: string; bound: string } | null {
+  const partition = table.partition;
+  if (!partition) return null;
+  if (sameEngine) return { keyDef: partition.keyDef, bound: partition.bound };
+  const layout = partition.layout;
+  if (!layout) return null;
+  const label = tableLabel(table.ref);
+  if (!layout.columns) {
+    throw new MigrationError(
+      ErrorCode.BadSpec,
+      `${label} is partitioned by the expression ${layout.expression}: a PostgreSQL target partitions by plain columns only; copy the whole table with kind "tables"`,
+      { table: label },
+    );
+  }
+  const key = layout.columns.map(quoteIdent).join(', ');
+  if (layout.method === 'range') {
+    const from = (layout.from ?? []).map(boundLiteral).join(', ');
+    const to = (layout.to ?? []).map(boundLiteral).join(', ');
+    return { keyDef: `RANGE (${key})`, bound: `FOR VALUES FROM (${from}) TO (${to})` };
+  }
+  if (layout.columns.length !== 1) {
+    throw new MigrationError(
+      ErrorCode.BadSpec,
+      `${label} is LIST-partitioned by ${layout.columns.length} columns: PostgreSQL LIST partitions have one column; copy the whole table with kind "tables"`,
+      { table: label },
+    );
+  }
+  const values = (layout.values ?? []).map((tuple) => boundLiteral(tuple[0] ?? null));
+  return { keyDef: `LIST (${key})`, bound: `FOR VALUES IN (${values.join(', ')})` };
 }
 
 /** `INSERT … SELECT … ON CONFLICT (key) DO UPDATE`: an upsert of staged rows by primary key. */

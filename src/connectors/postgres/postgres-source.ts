@@ -15,6 +15,12 @@ import {
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { ColumnMeta, TableMeta } from '../../core/table';
 import { nextKeysetChunk } from '../../core/chunking';
+import {
+  intersectingRanges,
+  parsePostgresBound,
+  selectsByValue,
+  type ValueRange,
+} from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './postgres-dialect';
 import { decodeCopyLine } from './postgres-copy-text';
@@ -49,6 +55,13 @@ JOIN pg_namespace n ON n.oid = p.relnamespace
 WHERE n.nspname = $1 AND p.relname = ANY($2) AND ($3::text IS NULL OR c.relname > $3)
 ORDER BY c.relname
 LIMIT $4`;
+
+const rangeKeySql = `
+SELECT pt.partstrat::text AS strategy, pt.partnatts::int AS columns, format_type(a.atttypid, a.atttypmod) AS key_type
+FROM pg_partitioned_table pt
+JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+WHERE n.nspname = $1 AND c.relname = $2`;
 
 /** One row of the table listing. */
 interface ListedTable {
@@ -124,12 +137,61 @@ export class PostgresSource implements Source {
       [selection.schema, wanted.map((w) => w.table), after, pageSize],
     );
     const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
-    const chosen = listed.filter((p) =>
-      wanted.some(
-        (w) => w.table === p.parent && matchesSelection(p.name, { schema: selection.schema, ...w }),
-      ),
+    const matches = await Promise.all(
+      wanted.map(async (w) => {
+        const named = listed.filter(
+          (p) => w.table === p.parent && matchesSelection(p.name, { schema: selection.schema, ...w }),
+        );
+        if (!selectsByValue(w)) return named;
+        const inRange = await this.inValueRange(selection.schema, w, named);
+        return named.filter((_, i) => inRange[i]);
+      }),
     );
+    const chosen = listed.filter((p) => matches.some((m) => m.includes(p)));
     return { tables: await this.describe(selection.schema, chosen), nextAfter };
+  }
+
+  /**
+   * Which partitions of a RANGE key of one column intersect `[from, to)`, compared as values of the
+   * key's type by the server; a DEFAULT partition has no bound and is chosen by name only.
+   */
+  private async inValueRange(
+    schema: string,
+    wanted: ValueRange & { table: string },
+    partitions: { bound: string }[],
+  ): Promise<boolean[]> {
+    const [key] = await this.query<{ strategy: string; columns: number; key_type: string | null }>(
+      rangeKeySql,
+      [schema, wanted.table],
+    );
+    if (key?.strategy !== 'r' || key.columns !== 1 || !key.key_type) {
+      throw new MigrationError(
+        ErrorCode.BadSpec,
+        `from/to choose RANGE partitions by a key of one column; ${schema}.${wanted.table} is not partitioned that way`,
+        { table: `${schema}.${wanted.table}` },
+      );
+    }
+    const type = key.key_type;
+    const bounds = partitions.map((p) => parsePostgresBound(p.bound));
+    const ranged = bounds.flatMap((b) => (b && 'from' in b ? [{ from: b.from[0]!, to: b.to[0]! }] : []));
+    const verdicts = await intersectingRanges(ranged, wanted, async (pairs) => {
+      const terms = pairs.map(
+        (_, i) =>
+          `(($${2 * i + 1})::${type} > ($${2 * i + 2})::${type})::int - (($${2 * i + 1})::${type} < ($${2 * i + 2})::${type})::int`,
+      );
+      const result = await this.pool
+        .query({
+          text: `SELECT ${terms.join(', ')}`,
+          values: pairs.flatMap((p) => [p.a, p.b]),
+          rowMode: 'array',
+        })
+        .catch((e: unknown) => {
+          throw classifyPostgresError(e, { table: `${schema}.${wanted.table}` });
+        });
+      return (result.rows[0] as number[]).map(Number);
+    });
+    let next = 0;
+    return bounds.map((b) => (b && 'from' in b ? verdicts[next++]! : false));
   }
 
   /** Adds columns, primary keys and, for partitions, their place under the parent. */

@@ -21,6 +21,8 @@ import {
   copyInSql,
   createCheckpointTableSql,
   createPartitionSql,
+  partitionClauses,
+  relationRef,
   upsertSql,
   createTableSql,
   qualifiedName,
@@ -94,9 +96,10 @@ export class PostgresTarget implements Target {
         }
         if (exists && request.createMode === 'recreate') await run(`DROP TABLE ${qualifiedName(targetRef)}`);
         if (!exists || request.createMode === 'recreate') {
+          const partition = this.partitionOf(request);
           await run(
-            table.partition && request.targetParent && this.sameEngine(table)
-              ? createPartitionSql(targetRef, request.targetParent, table.partition.bound)
+            partition && request.targetParent
+              ? createPartitionSql(targetRef, request.targetParent, partition.bound)
               : createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table)),
           );
         } else {
@@ -284,14 +287,20 @@ export class PostgresTarget implements Target {
       // Checkpoint tables made by earlier versions lack later columns.
       `ALTER TABLE ${qualifiedName(checkpointTable(targetRef.schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
     ];
-    if (table.partition && request.targetParent && this.sameEngine(table)) {
+    const partition = this.partitionOf(request);
+    if (partition && request.targetParent) {
       const parent = { schema: targetRef.schema, name: request.targetParent };
-      const create = createTableSql(parent, table.columns, table.primaryKey, true);
+      const create = createTableSql(parent, table.columns, table.primaryKey, this.sameEngine(table));
       statements.push(
-        `${create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ')} PARTITION BY ${table.partition.keyDef}`,
+        `${create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ')} PARTITION BY ${partition.keyDef}`,
       );
     }
     return statements;
+  }
+
+  /** A partition's key and bound on this target, when the task is a partition with a parent to attach to. */
+  private partitionOf(request: PrepareRequest): { keyDef: string; bound: string } | null {
+    return request.targetParent ? partitionClauses(request.table, this.sameEngine(request.table)) : null;
   }
 
   /** Runs the setup DDL, once per schema per worker for the shared part: with thousands of small tables it would dominate. */
@@ -334,7 +343,7 @@ export class PostgresTarget implements Target {
 async function tableExists(client: pg.PoolClient, ref: TableRef): Promise<boolean> {
   const result = await client.query(
     `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
-    [ref.schema, ref.name],
+    [relationRef(ref).schema, relationRef(ref).name],
   );
   return result.rows.length > 0;
 }
@@ -344,7 +353,7 @@ async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns:
     `SELECT a.attname AS name FROM pg_attribute a
      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)
        AND a.attnum > 0 AND NOT a.attisdropped`,
-    [ref.schema, ref.name],
+    [relationRef(ref).schema, relationRef(ref).name],
   );
   const present = new Set(result.rows.map((r) => r.name));
   const missing = columns.filter((c) => !present.has(c));

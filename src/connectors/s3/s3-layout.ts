@@ -51,9 +51,10 @@ export function fromKeySegment(segment: string): string {
   }
 }
 
-/** The folder of a table, ending in `/`. */
+/** The folder of a table, ending in `/`; a partition that is not a table of its own (MySQL) gets a folder inside it. */
 export function tablePrefix(ref: TableRef): string {
-  return `${keySegment(ref.schema)}/${keySegment(ref.name)}/`;
+  const partition = ref.partition === undefined ? '' : `${keySegment(ref.partition)}/`;
+  return `${keySegment(ref.schema)}/${keySegment(ref.name)}/${partition}`;
 }
 
 /** The manifest of a table. */

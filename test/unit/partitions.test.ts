@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { loadDataSql, rowsOf, selectChunkSql } from '../../src/connectors/mysql/mysql-dialect';
+import {
+  compareLiteralsSql,
+  keyCasts,
+  partitionChange,
+  partitionedTable,
+  plainColumns,
+  type PartitionRow,
+} from '../../src/connectors/mysql/mysql-partitions';
+import { partitionClauses, qualifiedName } from '../../src/connectors/postgres/postgres-dialect';
+import {
+  compareBounds,
+  intersectingRanges,
+  parsePostgresBound,
+  parseValueList,
+  type CompareLiterals,
+} from '../../src/core/partitions';
+import type { ColumnMeta, TableMeta } from '../../src/core/table';
+import { tableLabel } from '../../src/core/table';
+
+/** Compares literals as numbers when both are numeric, else as strings: the engine's job, in JS. */
+const jsCompare: CompareLiterals = (pairs) =>
+  Promise.resolve(
+    pairs.map(({ a, b }) => {
+      const numeric = /^-?\d+$/.test(a) && /^-?\d+$/.test(b);
+      const [x, y] = numeric ? [Number(a), Number(b)] : [a, b];
+      return x < y ? -1 : x > y ? 1 : 0;
+    }),
+  );
+
+const row = (name: string, description: string, extra: Partial<PartitionRow> = {}): PartitionRow => ({
+  tbl: 'events',
+  name,
+  method: 'RANGE COLUMNS',
+  sub_method: null,
+  expression: '`at`',
+  description,
+  est_rows: 10,
+  est_bytes: 16384,
+  ...extra,
+});
+
+const monthly = ['01', '02', '03', '04'].map((m, i) =>
+  row(`p${m}`, i === 3 ? 'MAXVALUE' : `'2024-${String(i + 2).padStart(2, '0')}-01'`),
+);
+
+const partitionsOf = (rows: PartitionRow[], table = 'events') => {
+  const found = partitionedTable('db', table, rows);
+  if (found.state !== 'partitioned') throw new Error(found.state);
+  return found.partitions;
+};
+
+describe('SQL value lists', () => {
+  it('reads MySQL partition descriptions: quotes, backslash escapes, keywords, tuples, introducers', () => {
+    expect(parseValueList(`'a','it''s','b\\\\x',_utf8mb4'c'`, { backslashEscapes: true })).toEqual([
+      'a',
+      "it's",
+      'b\\x',
+      'c',
+    ]);
+    expect(parseValueList('NULL,1,-2', { backslashEscapes: true })).toEqual([null, '1', '-2']);
+    expect(parseValueList(`(1,'a'),(3,NULL)`, { backslashEscapes: true })).toEqual([
+      ['1', 'a'],
+      ['3', null],
+    ]);
+    expect(parseValueList('1,MAXVALUE', { backslashEscapes: true })).toEqual([
+      '1',
+      { unbounded: 'MAXVALUE' },
+    ]);
+  });
+
+  it('reads PostgreSQL bounds, with standard strings and DEFAULT', () => {
+    expect(parsePostgresBound(`FOR VALUES FROM (MINVALUE) TO ('2024-01-01 00:00:00+00')`)).toEqual({
+      from: [{ unbounded: 'MINVALUE' }],
+      to: ['2024-01-01 00:00:00+00'],
+    });
+    expect(parsePostgresBound(`FOR VALUES FROM (1, 'x') TO (2, MAXVALUE)`)).toEqual({
+      from: ['1', 'x'],
+      to: ['2', { unbounded: 'MAXVALUE' }],
+    });
+    expect(parsePostgresBound(`FOR VALUES IN ('a', 'it''s', 'b\\c', NULL)`)).toEqual({
+      values: [['a'], ["it's"], ['b\\c'], [null]],
+    });
+    expect(parsePostgresBound('DEFAULT')).toBeNull();
+    expect(parsePostgresBound('FOR VALUES WITH (modulus 4, remainder 0)')).toBeNull();
+  });
+});
+
+describe('comparing bounds', () => {
+  it('orders tuples left to right, MINVALUE below and MAXVALUE above every literal, in one batch', async () => {
+    let batches = 0;
+    const counting: CompareLiterals = (pairs) => {
+      batches++;
+      return jsCompare(pairs);
+    };
+    const max = { unbounded: 'MAXVALUE' } as const;
+    const min = { unbounded: 'MINVALUE' } as const;
+    expect(
+      await compareBounds(
+        [
+          [
+            ['1', '5'],
+            ['1', '7'],
+          ],
+          [
+            ['2', '0'],
+            ['1', '9'],
+          ],
+          [
+            ['1', max],
+            ['1', max],
+          ],
+          [[min], ['-100']],
+          [['3'], [max]],
+          [['10'], ['9']],
+        ],
+        counting,
+      ),
+    ).toEqual([-1, 1, 0, -1, -1, 1]);
+    expect(batches).toBe(1);
+  });
+
+  it('chooses RANGE partitions whose [from, to) intersects the range asked for', async () => {
+    const bounds = partitionsOf(monthly).map((p) => ({ from: p.layout.from![0]!, to: p.layout.to![0]! }));
+    // p01 < Feb, p02 [Feb, Mar), p03 [Mar, Apr), p04 ≥ Apr.
+    expect(await intersectingRanges(bounds, { from: '2024-02-15', to: '2024-03-01' }, jsCompare)).toEqual([
+      false,
+      true,
+      false,
+      false,
+    ]);
+    expect(await intersectingRanges(bounds, { from: '2024-03-01' }, jsCompare)).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(await intersectingRanges(bounds, { to: '2024-02-01' }, jsCompare)).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('MySQL partitions', () => {
+  it('gives each RANGE partition the bound before it as its lower end', () => {
+    const parts = partitionsOf(monthly);
+    expect(parts.map((p) => p.name)).toEqual(['p01', 'p02', 'p03', 'p04']);
+    expect(parts[0]).toMatchObject({
+      keyDef: 'RANGE COLUMNS(`at`)',
+      bound: "VALUES LESS THAN ('2024-02-01')",
+      layout: { method: 'range', columns: ['at'], from: [{ unbounded: 'MINVALUE' }], to: ['2024-02-01'] },
+    });
+    expect(parts[3]!.layout).toMatchObject({ from: ['2024-04-01'], to: [{ unbounded: 'MAXVALUE' }] });
+  });
+
+  it('knows plain-column keys from expressions', () => {
+    expect(plainColumns('`a`,`b``c`')).toEqual(['a', 'b`c']);
+    expect(plainColumns('year(`at`)')).toBeNull();
+    const list = partitionsOf([
+      row('pa', "'a','b'", { method: 'LIST COLUMNS', expression: '`c`' }),
+      row('pb', '(1,NULL)', { method: 'LIST COLUMNS', expression: '`c`,`d`', tbl: 'l2' }),
+    ]);
+    expect(list[0]!.layout).toEqual({
+      method: 'list',
+      columns: ['c'],
+      expression: '`c`',
+      values: [['a'], ['b']],
+    });
+    expect(
+      partitionsOf([row('y', '2024', { method: 'RANGE', expression: 'year(`at`)' })])[0]!.layout.columns,
+    ).toBeNull();
+  });
+
+  it('refuses subpartitions and HASH partitions, and tells missing and unpartitioned tables apart', () => {
+    expect(() => partitionedTable('db', 'events', [row('a', '1', { sub_method: 'HASH' })])).toThrow(
+      /subpartitioned/,
+    );
+    expect(() => partitionedTable('db', 'events', [row('a', '', { method: 'HASH' })])).toThrow(/by HASH/);
+    expect(partitionedTable('db', 'other', monthly)).toEqual({ state: 'missing' });
+    expect(partitionedTable('db', 'events', [row('', '', { name: null })])).toEqual({
+      state: 'unpartitioned',
+    });
+  });
+
+  it('adds a RANGE partition at the end, splits the partition above it otherwise, and refuses a clash', async () => {
+    const source = partitionsOf(monthly);
+    const [p01, p02, p03] = source;
+    const parent = { schema: 'db', name: 'events' };
+    const only03 = partitionsOf([row('p03', "'2024-04-01'")]);
+    expect(await partitionChange(parent, only03, p01!, jsCompare)).toEqual({
+      sql: "ALTER TABLE `db`.`events` REORGANIZE PARTITION `p03` INTO (PARTITION `p01` VALUES LESS THAN ('2024-02-01'), PARTITION `p03` VALUES LESS THAN ('2024-04-01'))",
+      reorganized: true,
+    });
+    const only01 = partitionsOf([row('p01', "'2024-02-01'")]);
+    expect(await partitionChange(parent, only01, p03!, jsCompare)).toEqual({
+      sql: "ALTER TABLE `db`.`events` ADD PARTITION (PARTITION `p03` VALUES LESS THAN ('2024-04-01'))",
+      reorganized: false,
+    });
+    expect(await partitionChange(parent, only01, p01!, jsCompare)).toEqual({ sql: null, reorganized: false });
+    const renamed = partitionsOf([row('feb', "'2024-03-01'")]);
+    await expect(partitionChange(parent, renamed, p02!, jsCompare)).rejects.toThrow(
+      /already ends where p02 ends/,
+    );
+    const byId = partitionsOf([row('p01', '10', { method: 'RANGE', expression: '`id`' })]);
+    await expect(partitionChange(parent, byId, p02!, jsCompare)).rejects.toThrow(
+      /partitioned by RANGE\(`id`\)/,
+    );
+  });
+
+  it('reads and writes one partition with PARTITION (p), and compares literals as key values', () => {
+    const ref = { schema: 'db', name: 'events', partition: 'p01' };
+    expect(rowsOf(ref)).toBe('`db`.`events` PARTITION (`p01`)');
+    expect(tableLabel(ref)).toBe('db.events/p01');
+    const columns: ColumnMeta[] = [
+      { name: 'at', nativeType: 'date', type: { kind: 'date' }, nullable: false },
+    ];
+    expect(selectChunkSql(ref, columns, [], null, []).sql).toContain('FROM `db`.`events` PARTITION (`p01`)');
+    expect(loadDataSql(ref, columns, true)).toContain(
+      'INTO TABLE `db`.`events` PARTITION (`p01`) CHARACTER SET',
+    );
+    const casts = keyCasts(partitionsOf(monthly)[0]!.layout, columns);
+    expect(casts).toEqual(['CAST(? AS DATE)']);
+    expect(compareLiteralsSql([{ a: '2024-3-1', b: '2024-02-01', column: 0 }], casts)).toEqual({
+      sql: 'SELECT (CAST(? AS DATE) > CAST(? AS DATE)) - (CAST(? AS DATE) < CAST(? AS DATE)) AS c0',
+      params: ['2024-3-1', '2024-02-01', '2024-3-1', '2024-02-01'],
+    });
+  });
+});
+
+describe('MySQL partitions on a PostgreSQL target', () => {
+  const meta = (rows: PartitionRow[], index: number): TableMeta => {
+    const p = partitionsOf(rows)[index]!;
+    return {
+      engine: 'mysql',
+      ref: { schema: 'db', name: 'events', partition: p.name },
+      columns: [],
+      primaryKey: [],
+      estimatedRows: 0,
+      estimatedBytes: 0,
+      partition: { parent: 'events', bound: p.bound, keyDef: p.keyDef, layout: p.layout },
+    };
+  };
+
+  it('become declarative partitions FROM the previous bound TO their own, as tables <table>_<partition>', () => {
+    expect(partitionClauses(meta(monthly, 0), false)).toEqual({
+      keyDef: 'RANGE ("at")',
+      bound: "FOR VALUES FROM (MINVALUE) TO ('2024-02-01')",
+    });
+    expect(partitionClauses(meta(monthly, 3), false)?.bound).toBe(
+      "FOR VALUES FROM ('2024-04-01') TO (MAXVALUE)",
+    );
+    const list = [row('pa', "NULL,'it''s'", { method: 'LIST COLUMNS', expression: '`c`' })];
+    expect(partitionClauses(meta(list, 0), false)).toEqual({
+      keyDef: 'LIST ("c")',
+      bound: "FOR VALUES IN (NULL, 'it''s')",
+    });
+    expect(qualifiedName({ schema: 'out', name: 'events', partition: 'p01' })).toBe('"out"."events_p01"');
+  });
+
+  it('are refused with BAD_SPEC when keyed by an expression or a multi-column list', () => {
+    const byYear = [row('y24', '2025', { method: 'RANGE', expression: 'year(`at`)' })];
+    expect(() => partitionClauses(meta(byYear, 0), false)).toThrow(/expression year\(`at`\).*plain columns/);
+    const wide = [row('pa', "(1,'a')", { method: 'LIST COLUMNS', expression: '`c`,`d`' })];
+    expect(() => partitionClauses(meta(wide, 0), false)).toThrow(/LIST-partitioned by 2 columns/);
+  });
+});
