@@ -9,6 +9,8 @@ import {
   type Source,
   type Target,
 } from '../core/connector';
+import { applyCasts, describeCast } from '../core/casts';
+import { convertingSource } from '../core/converting-source';
 import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
 import { tableLabel } from '../core/table';
@@ -16,7 +18,7 @@ import { rowsPerChunk } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
-import { openSource, openTarget } from '../connectors/registry';
+import { openSource, openTarget, valueLimitsOf } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
 import { recordChunk } from '../worker/metrics';
 import { ChunkWatch } from './chunk-watch';
@@ -34,7 +36,8 @@ export class ConnectorCache {
   source(name: string): Source {
     let source = this.sources.get(name);
     if (!source) {
-      source = openSource(this.connections.resolve(name));
+      // Values of tables discovered for a job reach every reader as their target holds them.
+      source = convertingSource(openSource(this.connections.resolve(name)), valueLimitsOf);
       this.sources.set(name, source);
     }
     return source;
@@ -78,7 +81,10 @@ export function createActivities(cache: ConnectorCache) {
           { connection: request.connection, table: missing[0] },
         );
       }
-      return page;
+      if (request.target === undefined && !request.casts?.length) return page;
+      // Cast rules apply here, so the plan, the target DDL and every copy see the same column types.
+      const targetEngine = request.target === undefined ? undefined : cache.engine(request.target);
+      return { ...page, tables: page.tables.map((t) => applyCasts(t, request.casts ?? [], targetEngine)) };
     }),
 
     /** Creates or resets the target table and its checkpoint; idempotent, resumes keep their rows. */
@@ -99,7 +105,7 @@ export function createActivities(cache: ConnectorCache) {
       const ctx = Context.current();
       const source = cache.source(task.source.connection);
       const target = cache.target(task.target.connection);
-      const encoding = chooseEncoding(source, target);
+      const encoding = chooseEncoding(source, target, task.table);
       let checkpoint = await target.readCheckpoint(task.taskId, task.targetRef);
       if (!checkpoint)
         throw new MigrationError(
@@ -207,6 +213,7 @@ export function createActivities(cache: ConnectorCache) {
           name: c.name,
           nativeType: c.nativeType,
           logicalType: formatLogicalType(c.type),
+          ...(describeCast(c) ? { cast: describeCast(c) } : {}),
         })),
         statements,
         warnings: taskWarnings(task, cache.engine(task.target.connection)),

@@ -213,7 +213,7 @@ export function createVerifyActivities(cache: ConnectorCache) {
           durationMs: Date.now() - started,
         };
       }
-      const encoding = chooseEncoding(source, target);
+      const encoding = chooseEncoding(source, target, task.table);
       // Replacing a range is idempotent, so a retried attempt may redo the range it was in.
       const progress = (ctx.info.heartbeatDetails as { done: number; rows: number } | undefined) ?? {
         done: 0,

@@ -1,4 +1,5 @@
 import type { Source, Target } from '../core/connector';
+import type { ValueLimits } from '../core/value-conversion';
 import type { ConnectionConfig, Engine } from '../spec/connections';
 import { mysqlConnector } from './mysql';
 import { postgresConnector } from './postgres';
@@ -20,6 +21,8 @@ export interface EngineConnector<E extends Engine = Engine> {
   openSource?: (connection: ResolvedConnection<E>) => Source;
   /** Opens a target over a connection. */
   openTarget?: (connection: ResolvedConnection<E>) => Target;
+  /** What the engine's columns cannot hold, checked before values reach it as a target. */
+  valueLimits?: ValueLimits;
 }
 
 /** One entry per engine: adding an engine is one folder and one line here. */
@@ -32,6 +35,11 @@ const connectors: { [E in Engine]: EngineConnector<E> } = {
 
 function connectorFor<E extends Engine>(engine: E): EngineConnector<E> {
   return connectors[engine];
+}
+
+/** What an engine's columns cannot hold; undefined for engines that check values themselves (S3). */
+export function valueLimitsOf(engine: string): ValueLimits | undefined {
+  return engine in connectors ? connectorFor(engine as Engine).valueLimits : undefined;
 }
 
 /** Opens a source for a resolved connection, or says the engine cannot be read. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { hasCasts } from './casts';
 import type { Checksum } from './checksum';
 import type { LogicalType } from './logical-types';
 import type { TableMeta, TableRef } from './table';
@@ -205,11 +206,16 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** Picks the encoding for a source → target pair: the target's first choice the source can produce. */
+/**
+ * Picks the encoding for a source → target pair: the target's first choice the source can produce,
+ * or rows for a table whose cast rules convert values on the way.
+ */
 export function chooseEncoding(
   source: Pick<Source, 'encodings'>,
   target: Pick<Target, 'encodings'>,
+  table?: TableMeta,
 ): ChunkEncoding {
+  if (table && hasCasts(table)) return ChunkEncoding.Rows;
   const found = target.encodings.find((e) => source.encodings.includes(e));
   // Every source produces rows and every target accepts them, so this only fails on a connector bug.
   if (!found) throw new Error('source and target share no chunk encoding');

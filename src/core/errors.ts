@@ -6,6 +6,7 @@ export const ErrorCode = {
   TableNotFound: 'TABLE_NOT_FOUND',
   TargetConflict: 'TARGET_CONFLICT',
   UnsupportedType: 'UNSUPPORTED_TYPE',
+  LossyConversion: 'LOSSY_CONVERSION',
   AuthFailed: 'AUTH_FAILED',
   PermissionDenied: 'PERMISSION_DENIED',
   DatabaseMissing: 'DATABASE_MISSING',

@@ -44,3 +44,35 @@ export function formatLogicalType(type: LogicalType): string {
       return type.kind;
   }
 }
+
+/**
+ * The logical type names a cast rule may name (`to`), as {@link formatLogicalType} prints them:
+ * `boolean`, `int16`…`float64`, `decimal[(p[,s])]`, `string[(n)]`, `text`, `bytes`, `date`,
+ * `time|timestamp|timestamptz[(0-6)]`, `json`, `uuid`. Enums and arrays carry more than a name.
+ */
+export const castTargetPattern =
+  /^(?:boolean|int16|int32|int64|float32|float64|text|bytes|date|json|uuid|decimal(?:\(\d{1,4}(?:,\d{1,4})?\))?|string(?:\(\d{1,9}\))?|(?:time|timestamp|timestamptz)(?:\([0-6]\))?)$/;
+
+/** Reads a logical type name such as `decimal(12,2)` or `timestamp(3)`; null when it is not one of {@link castTargetPattern}. */
+export function parseLogicalType(text: string): LogicalType | null {
+  const name = text.trim();
+  if (!castTargetPattern.test(name)) return null;
+  const m = /^(\w+)(?:\((\d+)(?:,(\d+))?\))?$/.exec(name)!;
+  const kind = m[1] as LogicalKind;
+  const n = m[2] === undefined ? undefined : Number(m[2]);
+  switch (kind) {
+    case 'decimal': {
+      if (n === undefined) return { kind };
+      const scale = Number(m[3] ?? 0);
+      return n >= 1 && scale <= n ? { kind, precision: n, scale } : null;
+    }
+    case 'string':
+      return n === undefined ? { kind } : { kind, length: n };
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return n === undefined ? { kind } : { kind, precision: n };
+    default:
+      return { kind } as LogicalType;
+  }
+}

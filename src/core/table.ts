@@ -26,6 +26,22 @@ export interface ColumnMeta {
   nullable: boolean;
   /** Set when no mapping rule knows the native type: only a same-engine target can hold it. */
   unmapped?: boolean;
+  /** Set when a cast rule of the job spec changed the column's type (see core/casts.ts). */
+  cast?: ColumnCast;
+  /** What a value the target cannot hold becomes, when a cast rule says; absent, it is an error. */
+  invalid?: 'null' | 'clamp';
+}
+
+/** A cast rule applied to a column: `type` is what the rule made of it; the source still reads `from`. */
+export interface ColumnCast {
+  /** The logical type the source reads, as discovered. */
+  from: LogicalType;
+  /** exact, narrowing or lossy (allowed by the rule): see core/value-conversion.ts. */
+  conversion: 'exact' | 'narrowing' | 'lossy';
+  /** The rule's position in the spec's `casts`. */
+  rule: number;
+  /** The target's native column type the rule asked for, used as is in the DDL. */
+  targetType?: string;
 }
 
 /** What discovery knows about one table. */
@@ -46,6 +62,8 @@ export interface TableMeta {
   partition?: PartitionInfo;
   /** Values the source appends to every row after the real columns (e.g. a shard column). */
   constantColumns?: { name: string; value: string }[];
+  /** The target's engine, set when a job discovers the table: values are held to what it can store. */
+  targetEngine?: string;
 }
 
 /** How a partition hangs off its parent, in the source engine's own DDL terms. */
@@ -58,6 +76,20 @@ export interface PartitionInfo {
   keyDef: string;
   /** The key and bound in engine-neutral terms, for a target of another engine. */
   layout?: PartitionLayout;
+}
+
+/**
+ * The column type a target gives a column: a cast rule's target type, else the native type when the
+ * source is of the target's engine and no cast rule changed the column, else the engine's type for
+ * the logical one.
+ */
+export function targetColumnTypeOf(
+  column: ColumnMeta,
+  sameEngine: boolean,
+  logicalToNative: (type: LogicalType) => string,
+): string {
+  if (column.cast) return column.cast.targetType ?? logicalToNative(column.type);
+  return sameEngine ? column.nativeType : logicalToNative(column.type);
 }
 
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */

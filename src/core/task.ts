@@ -1,4 +1,5 @@
 import type { ChunkRange, CreateMode, KeyTuple, TableSelection, WriteMode } from './connector';
+import type { CastRule } from './casts';
 import type { CompareState, DifferingKey } from './table-compare';
 import type { TableMeta, TableRef } from './table';
 
@@ -37,6 +38,9 @@ export interface DiscoverRequest {
   selection: TableSelection;
   after: string | null;
   pageSize: number;
+  /** For a job: the target connection, whose engine the values are held to, and the spec's cast rules. */
+  target?: string;
+  casts?: CastRule[];
 }
 
 /** Heartbeat details of copyTable: a progress hint only; the target's checkpoint is the truth. */
@@ -172,8 +176,8 @@ export interface TaskPlan {
   table: string;
   target: string;
   estimatedRows: number;
-  /** Source column → native type → logical type. */
-  columns: { name: string; nativeType: string; logicalType: string }[];
+  /** Source column → native type → logical type, and what a cast rule changed. */
+  columns: { name: string; nativeType: string; logicalType: string; cast?: string }[];
   /** The statements prepareTarget would run against the target as it is now. */
   statements: string[];
   warnings: string[];

@@ -1,3 +1,4 @@
+import { formatLogicalType } from './logical-types';
 import type { MigrationTask } from './task';
 import { tableLabel } from './table';
 
@@ -24,6 +25,26 @@ export function taskWarnings(task: MigrationTask, targetEngine: string): string[
         `${label}.${c.name}: no logical type for ${c.nativeType}; only a ${task.table.engine} target can hold it`,
       );
     }
+  }
+  for (const c of task.table.columns) {
+    const settled =
+      c.invalid === 'null'
+        ? 'is written as NULL'
+        : c.invalid === 'clamp'
+          ? 'is clamped to the nearest one it can hold'
+          : 'fails the task';
+    if (c.cast?.conversion === 'narrowing')
+      warnings.push(
+        `${label}.${c.name}: cast to ${formatLogicalType(c.type)} narrows; a value that does not fit ${settled}`,
+      );
+    if (c.cast?.conversion === 'lossy')
+      warnings.push(
+        `${label}.${c.name}: cast to ${formatLogicalType(c.type)} is lossy (allowed by casts[${c.cast.rule}]): values change on the way`,
+      );
+    if (c.cast?.targetType)
+      warnings.push(
+        `${label}.${c.name}: target type ${c.cast.targetType} is taken as written; checksums compare its values as ${formatLogicalType(c.type)}`,
+      );
   }
   if (targetEngine === 'mysql') {
     for (const c of task.table.columns.filter((c) => c.type.kind === 'timestamptz')) {

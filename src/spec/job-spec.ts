@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { castTargetPattern, parseLogicalType } from '../core/logical-types';
 
 /**
  * A connection is named, never described: credentials live only with the worker.
@@ -10,6 +11,50 @@ export const ConnectionRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/,
 });
 
 const globList = z.array(z.string().min(1));
+
+/**
+ * A cast rule (pgloader-style): the columns it matches, by `table.column` glob and/or the source's
+ * native type, get the logical type `to` (and the native `targetType`, when given); `invalid` says
+ * what a value the target cannot hold becomes. The first rule that matches a column applies to it.
+ * See `CastRule` in core/casts.ts.
+ */
+const CastRule = z
+  .object({
+    column: z
+      .string()
+      .regex(/^[^.]+\..+$/, { message: 'must be "table.column" (globs * and ? allowed), e.g. "orders.flag"' })
+      .optional(),
+    type: z.string().min(1).optional(),
+    to: z
+      .string()
+      .regex(castTargetPattern, {
+        message:
+          'must be a logical type: boolean, int16, int32, int64, float32, float64, decimal(p,s), string(n), text, bytes, date, time(p), timestamp(p), timestamptz(p), json or uuid',
+      })
+      .optional(),
+    targetType: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_ ,()]{0,99}$/, {
+        message:
+          'must be a column type such as "jsonb" or "varchar(20)" (letters, digits, _ , ( ) and spaces)',
+      })
+      .optional(),
+    lossy: z.boolean().default(false),
+    invalid: z.enum(['error', 'null', 'clamp']).default('error'),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (rule.column === undefined && rule.type === undefined)
+      ctx.addIssue({ code: 'custom', message: 'a cast rule needs "column" or "type" to match columns' });
+    if (rule.to === undefined && rule.targetType === undefined && rule.invalid === 'error')
+      ctx.addIssue({ code: 'custom', message: 'a cast rule needs "to", "targetType" or "invalid"' });
+    if (rule.to !== undefined && castTargetPattern.test(rule.to) && !parseLogicalType(rule.to))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: 'a decimal needs 1 ≤ precision and scale ≤ precision',
+      });
+  });
 
 /** A value of a partition key; large integers and dates are best written as strings. */
 const boundValue = z.union([z.string().min(1), z.number()]);
@@ -134,6 +179,8 @@ export const JobSpec = z
       .optional(),
     /** How long a copy may go silent before Temporal moves it to another worker. */
     heartbeatTimeoutSeconds: z.number().int().min(2).max(600).optional(),
+    /** Type overrides and the policy for values a target cannot hold, first match per column. */
+    casts: z.array(CastRule).default([]),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -229,6 +229,8 @@ async function discoverPage(spec: JobSpec, jobId: string, state: JobState): Prom
     selection: selectionOf(spec),
     after: state.discoveryAfter,
     pageSize: discoveryPageSize,
+    target: spec.target.connection,
+    casts: spec.casts,
   });
   state.discoveryAfter = page.nextAfter;
   state.discoveryDone = page.nextAfter === null;

@@ -38,6 +38,8 @@ export async function migrationPlan(input: JobSpecInput): Promise<JobPlan> {
       selection: selectionOf(spec),
       after,
       pageSize: 100,
+      target: spec.target.connection,
+      casts: spec.casts,
     });
     tables.push(...page.tables);
     after = page.nextAfter;

@@ -51,6 +51,18 @@ export function mysqlConnection(options: { database?: string; reader?: boolean; 
   return { name: 'my_test', config, password } satisfies ResolvedConnection<'mysql'>;
 }
 
+/** A MySQL entry of a worker's connections file: root on `database`, or the read-only user; secrets from env vars. */
+export function mysqlConnectionEntry(database: string, options: { reader?: boolean } = {}) {
+  return {
+    engine: 'mysql',
+    host: mysqlSettings.host,
+    port: mysqlSettings.port,
+    database,
+    user: options.reader ? mysqlSettings.readerUser : mysqlSettings.user,
+    passwordEnv: options.reader ? 'MMS_MYSQL_READER_PASSWORD' : 'MMS_MYSQL_PASSWORD',
+  };
+}
+
 /** An admin pool (root) whose sessions run in UTC, for fixtures and for looking at targets directly. */
 export function mysqlAdminPool(): mysql.Pool {
   const pool = mysql.createPool({

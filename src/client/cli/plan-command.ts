@@ -12,7 +12,7 @@ export function planText(plan: JobPlan): string {
       `▸ ${t.table} → ${t.target}  (~${t.estimatedRows.toLocaleString('en-US')} rows)`,
       table(
         ['column', 'source type', 'logical type'],
-        t.columns.map((c) => [c.name, c.nativeType, c.logicalType]),
+        t.columns.map((c) => [c.name, c.nativeType, c.cast ? `${c.logicalType} (${c.cast})` : c.logicalType]),
       )
         .split('\n')
         .map((l) => `    ${l}`)

@@ -1,6 +1,6 @@
 import type { KeyTuple } from '../../core/connector';
 import type { LogicalType } from '../../core/logical-types';
-import type { ColumnMeta, TableRef } from '../../core/table';
+import { targetColumnTypeOf, type ColumnMeta, type TableRef } from '../../core/table';
 import { keyColumnType, logicalToMysql, transferForm } from './mysql-types';
 
 /** Quotes an identifier the MySQL way: in backticks, inner backticks doubled. */
@@ -35,9 +35,9 @@ export function checkpointTable(schema: string): TableRef {
   return { schema, name: '_mms_checkpoint' };
 }
 
-/** The column type a target gets: the native one for MySQL sources, else the logical mapping. */
+/** The column type a target gets: the native one for MySQL sources (unless a cast rule changed it), else the logical mapping. */
 export function targetColumnType(column: ColumnMeta, sameEngine: boolean): string {
-  return sameEngine ? column.nativeType : logicalToMysql(column.type);
+  return targetColumnTypeOf(column, sameEngine, logicalToMysql);
 }
 
 /**

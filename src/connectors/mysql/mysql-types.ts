@@ -2,6 +2,13 @@ import type { Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { formatLogicalType, type LogicalType } from '../../core/logical-types';
 import type { ColumnMeta } from '../../core/table';
+import {
+  float32Max,
+  shortestFloat32,
+  Unholdable,
+  type Convert,
+  type ValueLimits,
+} from '../../core/value-conversion';
 
 /**
  * MySQL/MariaDB ⇄ logical type mapping, as data. Rules match `information_schema.COLUMNS.COLUMN_TYPE`
@@ -192,20 +199,10 @@ const transferRules: { pattern: RegExp; form: TransferForm }[] = [
 /** The transfer form of a column: bytes travel as hex text, a few native types through casts. */
 export function transferForm(column: ColumnMeta, nativeSource: boolean): TransferForm {
   if (column.type.kind === 'bytes') return hexLoad;
-  if (!nativeSource) return plain;
+  // A column a cast rule changed arrives in its new logical type's form, not its native one.
+  if (!nativeSource || column.cast) return plain;
   const base = baseNativeType(column.nativeType).toLowerCase();
   return transferRules.find((r) => r.pattern.test(base))?.form ?? plain;
-}
-
-/** The shortest decimal that reads back as the same float32, as PostgreSQL prints `real`. */
-function shortestFloat32(value: number): number {
-  const f = Math.fround(value);
-  if (!Number.isFinite(f)) return f;
-  for (let digits = 1; digits <= 9; digits++) {
-    const candidate = Number(f.toPrecision(digits));
-    if (Math.fround(candidate) === f) return candidate;
-  }
-  return f;
 }
 
 /** MySQL prints every fractional digit of the column; the Value forms drop trailing zeros, as PostgreSQL does. */
@@ -260,3 +257,71 @@ export function fieldText(value: Value, type: LogicalType, column: string): stri
   if (type.kind === 'timestamptz') return value.replace(/(?:\+00(?::?00)?|Z)$/, '');
   return value;
 }
+
+/** A float MySQL can hold: any but NaN; an infinity's nearest is the largest finite value. */
+const finiteFloat =
+  (max: number): Convert =>
+  (value) => {
+    const n = value as number;
+    if (Number.isFinite(n)) return n;
+    return Number.isNaN(n) ? new Unholdable('NaN') : new Unholdable(String(n), Math.sign(n) * max);
+  };
+
+/** A decimal MySQL can hold: no NaN; an infinity's nearest is the widest value of the column. */
+const finiteDecimal =
+  (type: LogicalType & { kind: 'decimal' }): Convert =>
+  (value) => {
+    if (value !== 'NaN' && value !== 'Infinity' && value !== '-Infinity') return value;
+    if (value === 'NaN') return new Unholdable('NaN');
+    const [precision, scale] = type.precision === undefined ? [65, 30] : [type.precision, type.scale ?? 0];
+    const bound = `${'9'.repeat(precision - scale) || '0'}${scale ? `.${'9'.repeat(scale)}` : ''}`;
+    return new Unholdable(String(value), value === '-Infinity' ? `-${bound}` : bound);
+  };
+
+/**
+ * A date or timestamp MySQL can hold: four-digit years (`infinity`, years BC and after 9999 are invalid,
+ * their nearest the first or last instant of years 1–9999). MySQL documents 1000–9999, but DATE and
+ * DATETIME store earlier years exactly under our sql_mode.
+ */
+const yearRange = (type: LogicalType): Convert => {
+  const digits =
+    type.kind === 'date' ? 0 : Math.min(('precision' in type ? type.precision : undefined) ?? 6, 6);
+  const zone = type.kind === 'timestamptz' ? '+00' : '';
+  const first = type.kind === 'date' ? '0001-01-01' : `0001-01-01 00:00:00${zone}`;
+  const last =
+    type.kind === 'date'
+      ? '9999-12-31'
+      : `9999-12-31 23:59:59${digits ? `.${'9'.repeat(digits)}` : ''}${zone}`;
+  return (value) => {
+    const text = value as string;
+    if (/^\d{4}-/.test(text) && !text.endsWith(' BC')) return text;
+    if (text === 'infinity' || /^\d{5,}-/.test(text)) return new Unholdable(`${text} is after 9999`, last);
+    return new Unholdable(`${text} is before year 1`, first);
+  };
+};
+
+/**
+ * What MySQL/MariaDB columns cannot hold, as data: NaN and infinities in FLOAT, DOUBLE and DECIMAL,
+ * dates and timestamps outside years 1–9999. A float -0 is stored as 0: equal by value, as checksums
+ * compare them, so it passes (MySQL has no negative zero).
+ */
+export const mysqlValueLimits: ValueLimits = {
+  label: 'MySQL',
+  columnType: logicalToMysql,
+  check(type) {
+    switch (type.kind) {
+      case 'float32':
+        return finiteFloat(float32Max);
+      case 'float64':
+        return finiteFloat(Number.MAX_VALUE);
+      case 'decimal':
+        return finiteDecimal(type);
+      case 'date':
+      case 'timestamp':
+      case 'timestamptz':
+        return yearRange(type);
+      default:
+        return undefined;
+    }
+  },
+};

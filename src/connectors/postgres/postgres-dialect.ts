@@ -1,6 +1,12 @@
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { BoundValue } from '../../core/partitions';
-import { tableLabel, type ColumnMeta, type TableMeta, type TableRef } from '../../core/table';
+import {
+  tableLabel,
+  targetColumnTypeOf,
+  type ColumnMeta,
+  type TableMeta,
+  type TableRef,
+} from '../../core/table';
 import type { KeyTuple } from '../../core/connector';
 import { logicalToPostgres } from './postgres-types';
 
@@ -35,9 +41,9 @@ export function checkpointTable(schema: string): TableRef {
   return { schema, name: '_mms_checkpoint' };
 }
 
-/** The column type a target gets: the native one for PostgreSQL sources, else the logical mapping. */
+/** The column type a target gets: the native one for PostgreSQL sources (unless a cast rule changed it), else the logical mapping. */
 export function targetColumnType(column: ColumnMeta, sameEngine: boolean): string {
-  return sameEngine ? column.nativeType : logicalToPostgres(column.type);
+  return targetColumnTypeOf(column, sameEngine, logicalToPostgres);
 }
 
 /** `CREATE TABLE` for a target table. */

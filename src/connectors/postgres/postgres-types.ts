@@ -1,4 +1,5 @@
 import type { LogicalType } from '../../core/logical-types';
+import { Unholdable, type Convert, type ValueLimits } from '../../core/value-conversion';
 
 /**
  * PostgreSQL ⇄ logical type mapping, as data: each rule matches the text of
@@ -110,3 +111,58 @@ export function logicalToPostgres(type: LogicalType): string {
       return `${logicalToPostgres(type.element)}[]`;
   }
 }
+
+/** Text PostgreSQL can hold: any without a NUL byte; the nearest drops the NULs. */
+const noNul: Convert = (value) => {
+  const text = value as string;
+  return text.includes('\0') ? new Unholdable('a NUL byte in text', text.replaceAll('\0', '')) : text;
+};
+
+/** A date PostgreSQL can hold: not one of MySQL's zero dates (`0000-00-00`, `2024-00-15`, year 0), which have no nearest. */
+const noZeroDate: Convert = (value) => {
+  const text = value as string;
+  const m = /^(\d{4,})-(\d\d)-(\d\d)/.exec(text);
+  return m && (/^0+$/.test(m[1]!) || m[2] === '00' || m[3] === '00')
+    ? new Unholdable(`the zero date ${text}`)
+    : text;
+};
+
+/** A time of day PostgreSQL can hold: 00:00:00–24:00:00 (MySQL's TIME spans ±838 hours); the nearest is the bound. */
+const timeOfDay: Convert = (value) => {
+  const text = value as string;
+  const m = /^(-?)(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text);
+  if (!m) return text;
+  if (m[1])
+    return /[1-9]/.test(text) ? new Unholdable(`the negative time ${text}`, '00:00:00') : text.slice(1);
+  const hours = Number(m[2]);
+  if (hours > 24 || (hours === 24 && /[1-9]/.test(`${m[3]}${m[4]}`)))
+    return new Unholdable(`the time ${text} is past 24:00:00`, '24:00:00');
+  return text;
+};
+
+/**
+ * What PostgreSQL columns cannot hold, as data: a NUL byte in any text, MySQL's zero dates, times of
+ * day outside 00:00–24:00. Floats and numerics hold NaN and the infinities.
+ */
+export const postgresValueLimits: ValueLimits = {
+  label: 'PostgreSQL',
+  columnType: logicalToPostgres,
+  check(type) {
+    switch (type.kind) {
+      case 'string':
+      case 'text':
+      case 'json':
+      case 'enum':
+      case 'array':
+        return noNul;
+      case 'date':
+      case 'timestamp':
+      case 'timestamptz':
+        return noZeroDate;
+      case 'time':
+        return timeOfDay;
+      default:
+        return undefined;
+    }
+  },
+};
