@@ -109,6 +109,45 @@ describe('job kinds', () => {
     expect(kind.rows[0]?.k).toBe('p');
   });
 
+  it('chooses RANGE partitions by value: those whose bounds intersect [from, to)', async () => {
+    // A DEFAULT partition has no bounds: it is chosen by name only.
+    await source.query(`CREATE TABLE ${schema}.events_other PARTITION OF ${schema}.events DEFAULT`);
+    await source.query(`INSERT INTO ${schema}.events VALUES (1, '2025-03-01', 'later')`);
+    await source.query(`GRANT SELECT ON ${schema}.events_other TO ${services.pg.readerUser}`);
+    const out = uniqueName('e2e_parts_range');
+    const report = await run({
+      kind: 'partitions',
+      targetSchema: out,
+      // 2024-03-15 lies in March; June starts at `to`, so it is left out.
+      partitions: [{ table: 'events', from: '2024-03-15', to: '2024-06-01' }],
+      verify: { mode: 'checksum' },
+    });
+    expect(report.status).toBe('succeeded');
+    const chosen = ['events_2024_03', 'events_2024_04', 'events_2024_05'];
+    expect(report.results.map((r) => r.table).sort()).toEqual(chosen.map((p) => `${schema}.${p}`));
+    expect(report.results.every((r) => r.verification?.matched && r.targetCount === 100)).toBe(true);
+    const partitions = await target.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '${out}.events'::regclass ORDER BY 1`,
+    );
+    expect(partitions.rows.map((r) => r.name)).toEqual(chosen);
+    for (const p of chosen)
+      expect(await tableDigest(target, out, p)).toEqual(await tableDigest(source, schema, p));
+
+    // Values choose RANGE partitions of one key column; anything else is refused before a task starts.
+    await source.query(
+      `CREATE TABLE ${schema}.by_kind (id int, kind text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+       CREATE TABLE ${schema}.by_kind_a PARTITION OF ${schema}.by_kind FOR VALUES IN ('a')`,
+    );
+    const refused = await run({
+      kind: 'partitions',
+      targetSchema: out,
+      partitions: [{ table: 'by_kind', from: 'a' }],
+    }).catch((e: unknown) => e);
+    let cause: unknown = refused;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    expect((cause as { type?: string }).type).toBe('BAD_SPEC');
+  });
+
   it('merges 4 shard tables with overlapping keys into one table with a shard column', async () => {
     const out = uniqueName('e2e_shards');
     const report = await run({

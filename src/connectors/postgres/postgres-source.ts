@@ -57,7 +57,7 @@ ORDER BY c.relname
 LIMIT $4`;
 
 const rangeKeySql = `
-SELECT pt.partstrat::text AS strategy, pt.partnatts::int AS columns, format_type(a.atttypid, a.atttypmod) AS key_type
+SELECT pt.partstrat::text AS strategy, pt.partnatts::text AS columns, format_type(a.atttypid, a.atttypmod) AS key_type
 FROM pg_partitioned_table pt
 JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
@@ -160,11 +160,12 @@ export class PostgresSource implements Source {
     wanted: ValueRange & { table: string },
     partitions: { bound: string }[],
   ): Promise<boolean[]> {
-    const [key] = await this.query<{ strategy: string; columns: number; key_type: string | null }>(
+    // The pool reads every value as text.
+    const [key] = await this.query<{ strategy: string; columns: string; key_type: string | null }>(
       rangeKeySql,
       [schema, wanted.table],
     );
-    if (key?.strategy !== 'r' || key.columns !== 1 || !key.key_type) {
+    if (key?.strategy !== 'r' || key.columns !== '1' || !key.key_type) {
       throw new MigrationError(
         ErrorCode.BadSpec,
         `from/to choose RANGE partitions by a key of one column; ${schema}.${wanted.table} is not partitioned that way`,
@@ -272,8 +273,11 @@ export class PostgresSource implements Source {
 
   async checksum(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null> {
     // The server must hash a probe as the JS path does: a non-UTF8 database would not.
-    this.hashesAlike ??= this.query<{ h: string }>('SELECT hashtextextended($1, 0)::text AS h', [hashProbe])
-      .then((r) => r[0]?.h === hashText(hashProbe).toString())
+    this.hashesAlike ??= this.query<{ h: string; s: string }>(
+      'SELECT hashtextextended($1, 0)::text AS h, hashtextextended($1, 7)::text AS s',
+      [hashProbe],
+    )
+      .then((r) => r[0]?.h === hashText(hashProbe).toString() && r[0]?.s === hashText(hashProbe, 7).toString())
       .catch(() => false);
     const constants = (table.constantColumns ?? []).map((c) => c.value);
     const sql = checksumSql(table.ref, table.columns, types, keyColumns(table), range, constants);
