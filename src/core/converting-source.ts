@@ -95,7 +95,11 @@ export function rowConversion(
     sourceTable,
     changesValues: table.columns.some((c) => c.cast || c.invalid),
     convert(row) {
-      for (const { index, step } of steps) row[index] = step(row[index] ?? null);
+      // A plain loop: this runs for every row of a cross-engine copy.
+      for (let i = 0; i < steps.length; i++) {
+        const { index, step } = steps[i]!;
+        row[index] = step(row[index] ?? null);
+      }
       return row;
     },
   };
@@ -118,6 +122,8 @@ function columnStep(
     }
     throw invalidValue(table, column, value, limits);
   };
+  // Checked values pass straight through: the hot path of cross-engine copies has no cast.
+  if (!cast && check) return (value) => (value === null ? null : settle(check(value)));
   return (value) => {
     if (value === null) return null;
     let out = cast ? cast(value) : value;

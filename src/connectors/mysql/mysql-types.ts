@@ -294,7 +294,8 @@ const yearRange = (type: LogicalType): Convert => {
       : `9999-12-31 23:59:59${digits ? `.${'9'.repeat(digits)}` : ''}${zone}`;
   return (value) => {
     const text = value as string;
-    if (/^\d{4}-/.test(text) && !text.endsWith(' BC')) return text;
+    // A four-digit year (a dash after it) and no era: the common case, tested without a regular expression.
+    if (text.charCodeAt(4) === 45 && !text.endsWith(' BC')) return text;
     if (text === 'infinity' || /^\d{5,}-/.test(text)) return new Unholdable(`${text} is after 9999`, last);
     return new Unholdable(`${text} is before year 1`, first);
   };
