@@ -17,7 +17,7 @@ const textual: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'enum', 'js
 
 /**
  * The SQL for a column's canonical text, per canonical kind; `x` is the quoted column. A bare column
- * is printed by its own output function inside ROW(…)::text, which already is the canonical text:
+ * is cast to text, which prints it with its own output function, already the canonical text:
  * integers, text, json(b) and arrays as they are, fractions without trailing zeros, timestamptz in the
  * session zone (UTC) as `+00`, uuids in lowercase.
  */
@@ -57,9 +57,10 @@ export function canonicalColumnSql(column: ColumnMeta, canonical: LogicalType): 
 }
 
 /**
- * `SELECT rows, sum` over one key range: each row's canonical texts go through `ROW(…)::text`, the
- * record format the JS path imitates, and `hashtextextended(…, 0)`, the hash the JS path ports. Null
- * when a column needs the JS path. Constants (a shard set's source name) are text after the columns.
+ * `SELECT rows, sum` over one key range, hashing each row as core/checksum.ts does: column i's
+ * canonical text through `hashtextextended(…, i)` (i when NULL), XORed, and the XOR's text through
+ * `hashtextextended(…, 0)`. Null when a column needs the JS path. Constants (a shard set's source
+ * name) are text columns after the table's own.
  */
 export function checksumSql(
   ref: TableRef,
@@ -75,7 +76,10 @@ export function checksumSql(
   // A keyless table's single chunk (an empty upper bound) is the whole table.
   const conditions = range.upTo.length ? [keyComparison(key, '<=', range.upTo)] : [];
   if (range.after?.length) conditions.unshift(keyComparison(key, '>', range.after));
-  const rowHash = `hashtextextended(ROW(${all.join(', ')})::text, 0)`;
+  const columnHashes = all.map(
+    (text, i) => `coalesce(hashtextextended((${text})::text, ${i + 1}), ${i + 1})`,
+  );
+  const rowHash = `hashtextextended((${columnHashes.join(' # ')})::text, 0)`;
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   return `SELECT count(*)::text AS rows, coalesce(sum(${rowHash}), 0)::text AS sum FROM ${qualifiedName(ref)}${where}`;
 }

@@ -273,8 +273,13 @@ export class PostgresSource implements Source {
 
   async checksum(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null> {
     // The server must hash a probe as the JS path does: a non-UTF8 database would not.
-    this.hashesAlike ??= this.query<{ h: string }>('SELECT hashtextextended($1, 0)::text AS h', [hashProbe])
-      .then((r) => r[0]?.h === hashText(hashProbe).toString())
+    this.hashesAlike ??= this.query<{ h: string; s: string }>(
+      'SELECT hashtextextended($1, 0)::text AS h, hashtextextended($1, 7)::text AS s',
+      [hashProbe],
+    )
+      .then(
+        (r) => r[0]?.h === hashText(hashProbe).toString() && r[0]?.s === hashText(hashProbe, 7).toString(),
+      )
       .catch(() => false);
     const constants = (table.constantColumns ?? []).map((c) => c.value);
     const sql = checksumSql(table.ref, table.columns, types, keyColumns(table), range, constants);
