@@ -13,6 +13,7 @@ import { applyCasts, describeCast } from '../core/casts';
 import { convertingSource } from '../core/converting-source';
 import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
+import { discoverSelection } from '../core/selection';
 import { tableLabel } from '../core/table';
 import { rowsPerChunk } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
@@ -72,7 +73,7 @@ export function createActivities(cache: ConnectorCache) {
     /** Lists one page of the selected source tables with columns, keys and estimates. */
     discoverSource: classified(async (request: DiscoverRequest): Promise<DiscoverPage> => {
       const source = cache.source(request.connection);
-      const page = await source.discover(request.selection, request.after, request.pageSize);
+      const page = await discoverSelection(source, request.selection, request.after, request.pageSize);
       const missing = request.selection.tables?.filter((t) => !page.tables.some((m) => m.ref.name === t));
       if (missing?.length && page.nextAfter === null && request.after === null) {
         throw new MigrationError(

@@ -91,6 +91,8 @@ export interface TableSelection {
    * with `from` / `to`, whose RANGE bounds intersect `[from, to)` (values of a one-column key, as text).
    */
   partitions?: { table: string; include: string[]; exclude: string[]; from?: string; to?: string }[];
+  /** Instead of `schema` and `include`: tables of several schemas, each with its own globs (shards across schemas). */
+  schemas?: { schema: string; include: string[] }[];
 }
 
 /** One page of discovered tables. */

@@ -109,13 +109,23 @@ export const JobSpec = z
       )
       .min(1)
       .optional(),
-    /** With kind "shards": sets of same-shaped source tables (names or globs), each merged into one target table. */
+    /**
+     * With kind "shards": sets of same-shaped source tables (names or globs), each merged into one target
+     * table. `db.orders_*` takes members from another schema (database) of the same connection.
+     */
     shards: z
       .array(
         z
           .object({
             target: z.string().min(1),
-            tables: globList.min(1),
+            tables: z
+              .array(
+                z.string().regex(/^(?:[^.*?]+\.)?[^.]+$/, {
+                  message:
+                    'must be a table name or glob, or "schema.table" with a glob in the table part only, e.g. "shard_01.orders_*"',
+                }),
+              )
+              .min(1),
             /** A column added to the target that records each row's source table. */
             shardColumn: z.string().min(1).optional(),
           })

@@ -23,9 +23,28 @@ export function selectionOf(spec: JobSpec): TableSelection {
     }));
     return { ...base, partitions };
   }
-  if (spec.kind === 'shards')
-    return { ...base, include: (spec.shards ?? []).flatMap((s) => s.tables), exclude: [] };
+  if (spec.kind === 'shards') {
+    const patterns = (spec.shards ?? []).flatMap((s) =>
+      s.tables.map((t) => shardPattern(t, spec.source.schema)),
+    );
+    const schemas = [...new Set(patterns.map((p) => p.schema))].map((schema) => ({
+      schema,
+      include: patterns.filter((p) => p.schema === schema).map((p) => p.table),
+    }));
+    // Members of the source schema alone are listed as any table; members elsewhere, schema by schema.
+    if (schemas.length === 1 && schemas[0]!.schema === spec.source.schema)
+      return { ...base, include: schemas[0]!.include, exclude: [] };
+    return { ...base, include: [], exclude: [], schemas };
+  }
   return base;
+}
+
+/** A shard member pattern: `schema.table` (the table part a glob) names its schema; a bare one means the source schema. */
+export function shardPattern(pattern: string, schema: string): { schema: string; table: string } {
+  const dot = pattern.indexOf('.');
+  return dot < 0
+    ? { schema, table: pattern }
+    : { schema: pattern.slice(0, dot), table: pattern.slice(dot + 1) };
 }
 
 /** The fields every task of a job shares. */
@@ -68,11 +87,15 @@ export function planTask(spec: JobSpec, jobId: string, table: TableMeta): Migrat
 export function planShardSets(spec: JobSpec, jobId: string, tables: TableMeta[]): MigrationTask[] {
   const claimed = new Set<string>();
   return (spec.shards ?? []).map((set, index) => {
-    const patterns = set.tables.map(globToRegExp);
+    const patterns = set.tables.map((pattern) => {
+      const { schema, table } = shardPattern(pattern, spec.source.schema);
+      const name = globToRegExp(table);
+      return (t: TableMeta): boolean => t.ref.schema === schema && name.test(t.ref.name);
+    });
     const members = tables
-      .filter((t) => !claimed.has(t.ref.name) && patterns.some((p) => p.test(t.ref.name)))
-      .sort((a, b) => a.ref.name.localeCompare(b.ref.name));
-    members.forEach((m) => claimed.add(m.ref.name));
+      .filter((t) => !claimed.has(tableLabel(t.ref)) && patterns.some((matches) => matches(t)))
+      .sort((a, b) => tableLabel(a.ref).localeCompare(tableLabel(b.ref)));
+    members.forEach((m) => claimed.add(tableLabel(m.ref)));
     const path = `shards[${index}]`;
     const first = members[0];
     if (!first) {

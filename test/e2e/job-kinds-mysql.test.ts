@@ -308,6 +308,45 @@ describe('MySQL partitions as a job source', () => {
   });
 });
 
+describe('shards across MySQL databases', () => {
+  it('merges same-named tables of two databases of one connection into one table', async () => {
+    const dbs = [myOut('e2e_myshard_a'), myOut('e2e_myshard_b')];
+    for (const [i, d] of dbs.entries()) {
+      await myAdmin.query(`CREATE DATABASE ${quoteIdent(d)}`);
+      await myAdmin.query(
+        `CREATE TABLE ${quoteIdent(d)}.orders (id int PRIMARY KEY, amount decimal(10,2) NOT NULL)`,
+      );
+      const values = Array.from({ length: 200 }, (_, g) => `(${g + 1}, ${(g + 1) * (i + 2)})`);
+      await myAdmin.query(`INSERT INTO ${quoteIdent(d)}.orders VALUES ${values.join(', ')}`);
+    }
+    const out = pgOut('e2e_myshards');
+    // The read-only user sees only mms_source, so these databases are read through the root connection.
+    const job = await client.start({
+      kind: 'shards',
+      source: { connection: 'my_target', schema: dbs[0]! },
+      target: { connection: 'pg_target', schema: out },
+      shards: [{ target: 'orders_all', tables: dbs.map((d) => `${d}.orders`), shardColumn: 'source_db' }],
+      verify: { mode: 'checksum' },
+    });
+    const report = await client.result(job.jobId);
+    expect(report.results[0]?.error).toBeUndefined();
+    expect(report.status).toBe('succeeded');
+    expect(report.results[0]).toMatchObject({
+      rowsRead: 400,
+      rowsWritten: 400,
+      sourceCount: 400,
+      targetCount: 400,
+      verification: { matched: true },
+    });
+    const merged = await pgTarget.query<{ source_db: string; n: string; total: string }>(
+      `SELECT source_db, count(*)::text AS n, sum(amount)::text AS total FROM "${out}".orders_all GROUP BY 1 ORDER BY 1`,
+    );
+    expect(merged.rows).toEqual(
+      dbs.map((d, i) => ({ source_db: `${d}.orders`, n: '200', total: `${(200 * 201 * (i + 2)) / 2}.00` })),
+    );
+  });
+});
+
 describe('mms plan on a MySQL target', () => {
   it('shows the exact statements prepare would run against the target as it is now, and runs none', async () => {
     const fresh = myOut('e2e_myplan');

@@ -174,6 +174,50 @@ describe('job kinds', () => {
     );
   });
 
+  it('merges same-named shard tables of several schemas of one connection', async () => {
+    const shards = [uniqueName('e2e_shard_a'), uniqueName('e2e_shard_b')];
+    for (const [i, s] of shards.entries()) {
+      await source.query(
+        `CREATE SCHEMA ${s}; CREATE TABLE ${s}.orders (id int PRIMARY KEY, amount numeric(10,2) NOT NULL);
+         INSERT INTO ${s}.orders SELECT g, g * ${i + 10} FROM generate_series(1, 300) g;
+         GRANT USAGE ON SCHEMA ${s} TO ${services.pg.readerUser}; GRANT SELECT ON ${s}.orders TO ${services.pg.readerUser}`,
+      );
+    }
+    const out = uniqueName('e2e_shards_x');
+    const report = await run({
+      kind: 'shards',
+      targetSchema: out,
+      // Two schemas by name, and a table of the job's own schema.
+      shards: [
+        {
+          target: 'orders_all',
+          tables: [`${shards[1]}.orders`, `${shards[0]}.ord*`, 'orders_s1'],
+          shardColumn: 'source_table',
+        },
+      ],
+      verify: { mode: 'checksum' },
+    });
+    expect(report.status).toBe('succeeded');
+    expect(report.results[0]).toMatchObject({
+      rowsRead: 850,
+      rowsWritten: 850,
+      sourceCount: 850,
+      targetCount: 850,
+      verification: { mode: 'checksum', matched: true },
+    });
+    const merged = await target.query<{ source_table: string; n: string; total: string }>(
+      `SELECT source_table, count(*)::text AS n, sum(amount)::text AS total FROM ${out}.orders_all GROUP BY 1 ORDER BY 1`,
+    );
+    expect(merged.rows).toEqual(
+      [
+        { source_table: `${shards[0]}.orders`, n: '300', total: `${(300 * 301 * 10) / 2}.00` },
+        { source_table: `${shards[1]}.orders`, n: '300', total: `${(300 * 301 * 11) / 2}.00` },
+        { source_table: `${schema}.orders_s1`, n: '250', total: `${(250 * 251) / 2}.00` },
+      ].sort((a, b) => a.source_table.localeCompare(b.source_table)),
+    );
+    for (const s of shards) await source.query(`DROP SCHEMA ${s} CASCADE`);
+  });
+
   it('names targets by rename, prefix and suffix', async () => {
     const out = uniqueName('e2e_names');
     const report = await run({

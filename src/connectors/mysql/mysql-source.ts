@@ -270,13 +270,16 @@ export class MysqlSource implements Source {
       if (error && !finished) stream.destroy(error);
     };
     const readers = table.columns.map((c) => valueReader(c.type));
+    // A shard member's rows carry its shard column's value after the real columns.
+    const constants = (table.constantColumns ?? []).map((c) => c.value);
     // Errors reach the reader through iteration; a chunk released unread must not crash the worker.
     stream.on('error', () => undefined);
     async function* rows(): AsyncGenerator<Row> {
       try {
         for await (const raw of stream as AsyncIterable<unknown[]>) {
           rowsRead++;
-          yield raw.map((value, i) => readers[i]!(value));
+          const row = raw.map((value, i) => readers[i]!(value));
+          yield constants.length ? [...row, ...constants] : row;
         }
         finished = true;
         release();

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { DiscoverPage, TableSelection } from '../../src/core/connector';
+import { discoverSelection } from '../../src/core/selection';
+import type { TableMeta } from '../../src/core/table';
+import { parseJobSpec } from '../../src/spec/job-spec';
+import { planShardSets, selectionOf } from '../../src/workflows/planning';
+
+const table = (schema: string, name: string): TableMeta => ({
+  engine: 'postgres',
+  ref: { schema, name },
+  columns: [{ name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false }],
+  primaryKey: ['id'],
+  estimatedRows: 10,
+  estimatedBytes: 100,
+});
+
+const spec = (shards: unknown): ReturnType<typeof parseJobSpec> =>
+  parseJobSpec({
+    kind: 'shards',
+    source: { connection: 'src', schema: 'public' },
+    target: { connection: 'dst' },
+    shards,
+  });
+
+describe('shard sets across schemas', () => {
+  it('lists members schema by schema, and keeps the one-schema selection when no pattern names another', () => {
+    const across = spec([{ target: 'all', tables: ['shard_b.orders', 'shard_a.orders_*', 'orders_local'] }]);
+    expect(across.ok && selectionOf(across.spec)).toMatchObject({
+      include: [],
+      schemas: [
+        { schema: 'shard_b', include: ['orders'] },
+        { schema: 'shard_a', include: ['orders_*'] },
+        { schema: 'public', include: ['orders_local'] },
+      ],
+    });
+    const local = spec([{ target: 'all', tables: ['orders_s?'] }]);
+    expect(local.ok && selectionOf(local.spec)).toEqual({
+      schema: 'public',
+      include: ['orders_s?'],
+      exclude: [],
+    });
+  });
+
+  it('merges same-named tables of different schemas into one set, ordered by schema and name', () => {
+    const parsed = spec([
+      { target: 'all', tables: ['shard_b.orders', 'shard_a.orders'], shardColumn: 'src' },
+    ]);
+    if (!parsed.ok) throw new Error('spec');
+    const tables = [table('shard_b', 'orders'), table('shard_a', 'orders'), table('shard_c', 'orders')];
+    const [task] = planShardSets(parsed.spec, 'job', tables);
+    expect(task?.members?.map((m) => m.constantColumns?.[0]?.value)).toEqual([
+      'shard_a.orders',
+      'shard_b.orders',
+    ]);
+    expect(task?.table.primaryKey).toEqual(['src', 'id']);
+  });
+
+  it('refuses a glob in the schema part', () => {
+    const parsed = spec([{ target: 'all', tables: ['shard_*.orders'] }]);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.issues[0]?.path).toBe('shards[0].tables[0]');
+  });
+
+  it('pages through each schema in turn with a cursor of [schema, cursor within it]', async () => {
+    const seen: TableSelection[] = [];
+    const names: Record<string, string[]> = { a: ['t1', 't2', 't3'], b: [], c: ['t1'] };
+    const source = {
+      discover: (
+        selection: TableSelection,
+        after: string | null,
+        pageSize: number,
+      ): Promise<DiscoverPage> => {
+        seen.push(selection);
+        const all = names[selection.schema]!;
+        const start = after === null ? 0 : all.indexOf(after) + 1;
+        const page = all.slice(start, start + pageSize);
+        const more = start + pageSize < all.length;
+        return Promise.resolve({
+          tables: page.map((n) => table(selection.schema, n)),
+          nextAfter: more ? page[page.length - 1]! : null,
+        });
+      },
+    };
+    const selection: TableSelection = {
+      schema: 'public',
+      include: [],
+      exclude: [],
+      schemas: ['a', 'b', 'c'].map((schema) => ({ schema, include: ['t*'] })),
+    };
+    const labels: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page: DiscoverPage = await discoverSelection(source, selection, after, 2);
+      labels.push(...page.tables.map((t) => `${t.ref.schema}.${t.ref.name}`));
+      after = page.nextAfter;
+      pages++;
+    } while (after !== null);
+    expect(labels).toEqual(['a.t1', 'a.t2', 'a.t3', 'c.t1']);
+    expect(pages).toBe(4);
+    expect(seen[0]).toEqual({ schema: 'a', include: ['t*'], exclude: [] });
+  });
+});
