@@ -257,10 +257,11 @@ export class MysqlTarget implements Target {
       }
       if (change.sql) await run(change.sql);
       // Splitting a partition may move rows into the new one; like TRUNCATE, this comes before the checkpoint row.
-      const keeps = request.writeMode === 'append' && request.createMode !== 'recreate';
-      if ((present || change.reorganized) && !keeps)
+      const empties = request.writeMode === 'overwrite' || request.createMode === 'recreate';
+      if ((present || change.reorganized) && empties)
         await run(`ALTER TABLE ${qualifiedName(parent)} TRUNCATE PARTITION ${quoteIdent(name)}`);
-      return keeps && (present || (change.reorganized && !dryRun)) ? countRows(conn, targetRef) : 0;
+      const kept = !empties && (present || (change.reorganized && !dryRun));
+      return kept && request.writeMode === 'append' ? countRows(conn, targetRef) : 0;
     } finally {
       if (!dryRun) await conn.query('DO RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
     }
