@@ -3,9 +3,11 @@ import {
   chunkBoundSql,
   copyInSql,
   copyOutSql,
+  createEnumTypeSql,
   createTableSql,
   quoteIdent,
   quoteLiteral,
+  typeNameOf,
 } from '../../src/connectors/postgres/postgres-dialect';
 import type { ColumnMeta } from '../../src/core/table';
 
@@ -51,5 +53,32 @@ describe('the PostgreSQL dialect', () => {
       'CREATE TABLE "sales"."Order ""Lines""" (\n  "id" bigint NOT NULL,\n  "doc" jsonb,\n  PRIMARY KEY ("id")\n)',
     );
     expect(createTableSql(ref, columns, ['id'], false)).toContain('"doc" json,');
+  });
+});
+
+describe('PostgreSQL enum types on a PostgreSQL target', () => {
+  const mood: ColumnMeta = {
+    name: 'mood',
+    nativeType: 'src."Mood ""x"""',
+    type: { kind: 'enum', values: ["it's", 'ok'] },
+    nullable: true,
+  };
+
+  it('reads the bare type name of a qualified, quoted type', () => {
+    expect(typeNameOf('src."Mood ""x"""')).toBe('Mood "x"');
+    expect(typeNameOf('mood')).toBe('mood');
+    expect(typeNameOf('"a.b".c')).toBe('c');
+  });
+
+  it('creates the type in the target schema, once, and gives the column that type', () => {
+    expect(createEnumTypeSql('out', mood)).toBe(
+      `DO $mms$ BEGIN CREATE TYPE "out"."Mood ""x""" AS ENUM ('it''s', 'ok'); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $mms$`,
+    );
+    expect(createTableSql({ schema: 'out', name: 't' }, [mood], [], true)).toContain(
+      '"mood" "out"."Mood ""x"""',
+    );
+    // Another engine's target, or a cast column, has no enum type to create.
+    expect(createTableSql({ schema: 'out', name: 't' }, [mood], [], false)).toContain('"mood" text');
+    expect(createEnumTypeSql('out', { ...mood, type: { kind: 'text' } })).toBeNull();
   });
 });

@@ -50,7 +50,8 @@ const canonicalSql: Record<LogicalKind, (x: string) => string> = {
  * when the column's own type cannot print it the same way in SQL (then the rows are hashed in JS).
  */
 export function canonicalColumnSql(column: ColumnMeta, canonical: LogicalType): string | null {
-  const own = postgresToLogical(column.nativeType);
+  // An enum's own type is named by the user; it prints its label, the canonical text.
+  const own = column.type.kind === 'enum' ? column.type : postgresToLogical(column.nativeType);
   if (!own) return null;
   const alike = own.kind === canonical.kind || (textual.has(own.kind) && textual.has(canonical.kind));
   return alike ? canonicalSql[canonical.kind](quoteIdent(column.name)) : null;

@@ -53,11 +53,35 @@ export function createTableSql(
   primaryKey: string[],
   sameEngine: boolean,
 ): string {
-  const lines = columns.map(
-    (c) => `  ${quoteIdent(c.name)} ${targetColumnType(c, sameEngine)}${c.nullable ? '' : ' NOT NULL'}`,
-  );
+  const lines = columns.map((c) => {
+    const type = (sameEngine && enumTypeIn(ref.schema, c)) || targetColumnType(c, sameEngine);
+    return `  ${quoteIdent(c.name)} ${type}${c.nullable ? '' : ' NOT NULL'}`;
+  });
   if (primaryKey.length > 0) lines.push(`  PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
   return `CREATE TABLE ${qualifiedName(ref)} (\n${lines.join(',\n')}\n)`;
+}
+
+/** The bare name of a type as `format_type()` prints it, qualified or not: `s."My Type"` → `My Type`. */
+export function typeNameOf(nativeType: string): string {
+  const last = /(?:^|\.)("(?:[^"]|"")*"|[^."]+)$/.exec(nativeType)?.[1] ?? nativeType;
+  return last.startsWith('"') ? last.slice(1, -1).replace(/""/g, '"') : last;
+}
+
+/**
+ * Where a PostgreSQL enum column's type lives on a PostgreSQL target: in the target schema, under
+ * its source name, so a target in another database or schema holds it too; null for other columns.
+ */
+export function enumTypeIn(schema: string, column: ColumnMeta): string | null {
+  if (column.type.kind !== 'enum' || column.cast) return null;
+  return `${quoteIdent(schema)}.${quoteIdent(typeNameOf(column.nativeType))}`;
+}
+
+/** Creates a PostgreSQL source's enum type in the target schema; a type already there (or made by a parallel task) stays. */
+export function createEnumTypeSql(schema: string, column: ColumnMeta): string | null {
+  const type = enumTypeIn(schema, column);
+  if (!type || column.type.kind !== 'enum') return null;
+  const labels = column.type.values.map(quoteLiteral).join(', ');
+  return `DO $mms$ BEGIN CREATE TYPE ${type} AS ENUM (${labels}); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $mms$`;
 }
 
 /** `CREATE TABLE … PARTITION OF parent FOR VALUES …` for one partition. */

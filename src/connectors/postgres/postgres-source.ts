@@ -73,7 +73,8 @@ interface ListedTable {
 
 const columnsSql = `
 SELECT a.attrelid::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type,
-       a.attnotnull AS not_null
+       a.attnotnull AS not_null,
+       (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid)::text AS enum_labels
 FROM pg_attribute a
 WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 ORDER BY a.attrelid, a.attnum`;
@@ -202,10 +203,13 @@ export class PostgresSource implements Source {
   ): Promise<TableMeta[]> {
     if (chosen.length === 0) return [];
     const oids = chosen.map((t) => t.oid);
-    const columns = await this.query<{ oid: string; name: string; native_type: string; not_null: string }>(
-      columnsSql,
-      [oids],
-    );
+    const columns = await this.query<{
+      oid: string;
+      name: string;
+      native_type: string;
+      not_null: string;
+      enum_labels: string | null;
+    }>(columnsSql, [oids]);
     const keys = await this.query<{ oid: string; columns: string }>(primaryKeysSql, [oids]);
     return chosen.map((t): TableMeta => ({
       engine: 'postgres',
@@ -310,8 +314,16 @@ export class PostgresSource implements Source {
   }
 }
 
-function toColumnMeta(c: { name: string; native_type: string; not_null: string }): ColumnMeta {
-  const logical = postgresToLogical(c.native_type);
+function toColumnMeta(c: {
+  name: string;
+  native_type: string;
+  not_null: string;
+  enum_labels: string | null;
+}): ColumnMeta {
+  // An enum type's labels come from pg_enum: its name alone says nothing.
+  const logical: LogicalType | null = c.enum_labels
+    ? { kind: 'enum', values: JSON.parse(c.enum_labels) as string[] }
+    : postgresToLogical(c.native_type);
   return {
     name: c.name,
     nativeType: c.native_type,

@@ -20,6 +20,7 @@ import {
   checkpointTable,
   copyInSql,
   createCheckpointTableSql,
+  createEnumTypeSql,
   createPartitionSql,
   partitionClauses,
   relationRef,
@@ -286,6 +287,10 @@ export class PostgresTarget implements Target {
       createCheckpointTableSql(targetRef.schema),
       // Checkpoint tables made by earlier versions lack later columns.
       `ALTER TABLE ${qualifiedName(checkpointTable(targetRef.schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
+      // A PostgreSQL source's enum types, before any table that uses them.
+      ...(this.sameEngine(table)
+        ? table.columns.flatMap((c) => createEnumTypeSql(targetRef.schema, c) ?? [])
+        : []),
     ];
     const partition = this.partitionOf(request);
     if (partition && request.targetParent) {
