@@ -1,4 +1,14 @@
 import type { Checkpoint, KeyTuple } from './connector';
+import { ErrorCode, MigrationError } from './errors';
+
+/** The error of an attempt whose checkpoint another attempt advanced first: transient, the retry resumes. */
+export function checkpointMoved(taskId: string, chunks: number, table: string): MigrationError {
+  return new MigrationError(
+    ErrorCode.CheckpointConflict,
+    `checkpoint of ${taskId} moved past chunk ${chunks}; another attempt committed it`,
+    { table },
+  );
+}
 
 /** A checkpoint as SQL targets store it; drivers hand numbers back as text or numbers. */
 export interface CheckpointRow {

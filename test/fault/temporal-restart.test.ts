@@ -130,7 +130,7 @@ describe('the Temporal server restarted mid-job', () => {
       'the job to complete after the restart',
     );
     await client.close();
-    expect(report!.status).toBe('succeeded');
+    expect(report!.status, JSON.stringify(report!.results[0]?.error ?? report!.results[0])).toBe('succeeded');
     expect(report!.results[0]).toMatchObject({
       rowsRead: rows + 2,
       rowsWritten: rows + 2,

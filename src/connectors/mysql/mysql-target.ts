@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import type mysql from 'mysql2';
-import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import {
   ChunkEncoding,
   type Checkpoint,
@@ -14,7 +14,7 @@ import {
   type Row,
   type Target,
 } from '../../core/connector';
-import { checkpointFromRow, type CheckpointRow } from '../../core/checkpoint';
+import { checkpointFromRow, checkpointMoved, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
@@ -280,6 +280,13 @@ export class MysqlTarget implements Target {
     try {
       return await this.withConnection(context, async (conn) => {
         await conn.query('START TRANSACTION');
+        // The checkpoint row first: another attempt at this chunk (a worker presumed dead that still runs)
+        // waits here until this one ends, then finds the checkpoint moved, instead of colliding on rows.
+        const [claimed] = await conn.query<RowDataPacket[]>(
+          `SELECT 1 FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = ? AND chunks = ? FOR UPDATE`,
+          [write.taskId, previous.chunks],
+        );
+        if (!claimed.length) throw checkpointMoved(write.taskId, previous.chunks, context.table);
         const loaded = await this.load(conn, write);
         if (loaded.rowsRead !== loaded.rowsWritten) {
           throw new MigrationError(
@@ -288,27 +295,20 @@ export class MysqlTarget implements Target {
             context,
           );
         }
-        // The guard on `chunks` makes a stale attempt (a worker presumed dead) fail instead of committing twice.
         const [advanced] = await conn.query<ResultSetHeader>(
           `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
              SET \`cursor\` = ?, rows_read = rows_read + ?, rows_written = rows_written + ?,
                  chunks = chunks + 1, updated_at = CURRENT_TIMESTAMP(6)
            WHERE task_id = ? AND chunks = ?`,
           [
-            JSON.stringify(write.range.upTo),
+            JSON.stringify(write.cursor ?? write.range.upTo),
             loaded.rowsRead,
             loaded.rowsWritten,
             write.taskId,
             previous.chunks,
           ],
         );
-        if (advanced.affectedRows === 0) {
-          throw new MigrationError(
-            ErrorCode.CheckpointConflict,
-            `checkpoint of ${write.taskId} moved past chunk ${previous.chunks}; another attempt committed it`,
-            context,
-          );
-        }
+        if (advanced.affectedRows === 0) throw checkpointMoved(write.taskId, previous.chunks, context.table);
         const row = await readCheckpointRow(conn, write.taskId, targetRef.schema);
         await conn.query('COMMIT');
         return toCheckpoint(write.taskId, row!);

@@ -13,7 +13,7 @@ import {
   type PrepareResult,
   type Target,
 } from '../../core/connector';
-import { checkpointFromRow, type CheckpointRow } from '../../core/checkpoint';
+import { checkpointFromRow, checkpointMoved, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
@@ -144,8 +144,16 @@ export class PostgresTarget implements Target {
 
   async writeChunk(write: ChunkWrite): Promise<Checkpoint> {
     const { targetRef, chunk, previous } = write;
+    const checkpoints = qualifiedName(checkpointTable(targetRef.schema));
     try {
       return await this.inTransaction(async (client) => {
+        // The checkpoint row first: another attempt at this chunk (a worker presumed dead that still runs)
+        // waits here until this one ends, then finds the checkpoint moved, instead of colliding on rows.
+        const claimed = await client.query(
+          `SELECT 1 FROM ${checkpoints} WHERE task_id = $1 AND chunks = $2 FOR UPDATE`,
+          [write.taskId, previous.chunks],
+        );
+        if (!claimed.rowCount) throw checkpointMoved(write.taskId, previous.chunks, tableLabel(targetRef));
         const columns = write.table.columns.map((c) => c.name);
         const upsert = write.writeMode === 'upsert';
         if (upsert && write.table.primaryKey.length === 0) {
@@ -177,9 +185,8 @@ export class PostgresTarget implements Target {
             },
           );
         }
-        // The guard on `chunks` makes a stale attempt (a worker presumed dead) fail instead of committing twice.
         const advanced = await client.query<StoredRow>(
-          `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
+          `UPDATE ${checkpoints}
              SET cursor = $1::jsonb, rows_read = rows_read + $2, rows_written = rows_written + $3,
                  chunks = chunks + 1, updated_at = now()
            WHERE task_id = $4 AND chunks = $5
@@ -192,13 +199,7 @@ export class PostgresTarget implements Target {
             previous.chunks,
           ],
         );
-        if (!advanced.rows[0]) {
-          throw new MigrationError(
-            ErrorCode.CheckpointConflict,
-            `checkpoint of ${write.taskId} moved past chunk ${previous.chunks}; another attempt committed it`,
-            { table: tableLabel(targetRef) },
-          );
-        }
+        if (!advanced.rows[0]) throw checkpointMoved(write.taskId, previous.chunks, tableLabel(targetRef));
         return toCheckpoint(write.taskId, advanced.rows[0]);
       });
     } catch (e) {
