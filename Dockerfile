@@ -19,5 +19,7 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The workflow code bundled by `npm run build`, so a worker never bundles (webpack would cost it ~150 MB).
+COPY --from=build /app/.mms/cache ./.mms/cache
 USER node
 CMD ["node", "dist/src/client/cli/main.js", "worker"]

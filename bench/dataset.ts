@@ -14,6 +14,7 @@ export const mainTableName = (rows: number): string => `rows_${rows}`;
 /** MySQL sources live in mms_source (the only database the read-only user may read), so the name carries a prefix. */
 export const myMainTableName = (rows: number): string => `bench_rows_${rows}`;
 export const bigTableName = (rows: number, mb: number): string => `big_${rows}x${mb}mb`;
+export const myBigTableName = (rows: number, mb: number): string => `bench_big_${rows}x${mb}mb`;
 export const manySchemaName = (tables: number): string => `bench_many_${tables}`;
 
 /** The columns of the main table, in order: every type the issue asks for, one of them nullable. */
@@ -165,6 +166,39 @@ export async function ensureMyMain(
     await pool.query(
       `INSERT INTO ${qualified} SELECT ${myValues} FROM (SELECT seq AS n FROM seq_${from}_to_${to}) s`,
     );
+  }
+  await pool.query(`ANALYZE TABLE ${qualified}`);
+  log(`dataset: MariaDB ${qualified} generated in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The big-row table in MariaDB: the same values as {@link ensurePgBig}, inserted a few rows per statement. */
+export async function ensureMyBig(
+  pool: mysql.Pool,
+  database: string,
+  rows: number,
+  mb: number,
+  log: (message: string) => void,
+): Promise<void> {
+  const qualified = `\`${database}\`.\`${myBigTableName(rows, mb)}\``;
+  const [exists] = await pool.query<mysql.RowDataPacket[]>(
+    `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+    [database, myBigTableName(rows, mb)],
+  );
+  if (exists.length > 0) {
+    const [count] = await pool.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified}`);
+    if (Number(count[0]?.n) === rows) return log(`dataset: MariaDB ${qualified} reused`);
+  }
+  const started = performance.now();
+  await pool.query(`DROP TABLE IF EXISTS ${qualified}`);
+  await pool.query(
+    `CREATE TABLE ${qualified} (id bigint NOT NULL PRIMARY KEY, payload longtext NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  );
+  const batch = 20;
+  for (let from = 1; from <= rows; from += batch) {
+    const to = Math.min(rows, from + batch - 1);
+    await pool.query(`INSERT INTO ${qualified} SELECT seq, REPEAT(MD5(seq), ?) FROM seq_${from}_to_${to}`, [
+      (mb * 1024 * 1024) / 32,
+    ]);
   }
   await pool.query(`ANALYZE TABLE ${qualified}`);
   log(`dataset: MariaDB ${qualified} generated in ${((performance.now() - started) / 1000).toFixed(0)} s`);

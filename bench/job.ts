@@ -6,7 +6,7 @@ import { MigrationClient } from '../src/client/migration-client';
 import type { JobReport } from '../src/core/task';
 import type { JobSpecInput } from '../src/spec/job-spec';
 import { redact, type Services } from './env';
-import { startWorker, type BenchWorker } from './worker';
+import { startWorker, type BenchWorker, type WorkerMode } from './worker';
 
 /** One line of the results table. */
 export interface Result {
@@ -35,6 +35,10 @@ export interface BenchOptions {
   tables: number;
   tasksParallel: number;
   routeTimeoutSeconds: number;
+  /** How the worker runs: compiled (the default, as deployed) or under tsx. */
+  worker: WorkerMode;
+  /** Extra node flags for the worker. */
+  nodeFlags: string[];
   cpuProfDir?: string;
 }
 
@@ -46,6 +50,8 @@ export interface Bench {
   pgTarget: pg.Pool;
   my: mysql.Pool;
   bundle: string;
+  /** Node arguments that run `mms`. */
+  mms: string[];
   connectionsFile: string;
   tmp: string;
   stamp: string;
@@ -108,6 +114,8 @@ export async function runJob(
       taskQueue,
       connectionsFile: b.connectionsFile,
       bundle: b.bundle,
+      command: b.mms,
+      nodeFlags: b.options.nodeFlags,
       cpuProfDir: b.options.cpuProfDir && path.join(b.options.cpuProfDir, route),
     });
     const dead = worker.exited.then((why) => Promise.reject(new Error(why)));

@@ -22,6 +22,7 @@ import {
   mainColumns,
   mainTableName,
   manySchemaName,
+  myBigTableName,
   myMainDdl,
   myMainTableName,
   pgMainDdl,
@@ -285,21 +286,22 @@ async function pgToS3(b: Bench): Promise<Result[]> {
 }
 
 /** The big-row table: only the worker's memory is judged. */
-async function bigRoute(b: Bench, target: 'pg' | 's3'): Promise<Result[]> {
+async function bigRoute(b: Bench, from: 'pg' | 'mysql', target: 'pg' | 's3'): Promise<Result[]> {
   const { bigRows, bigMb } = b.options;
-  const schema = `bench_big_pg_${target}`;
+  const name = `big-${from}-${target}`;
+  const schema = `bench_big_${from}_${target}`;
   const reset = (): Promise<void> => (target === 'pg' ? resetPgSchema(b, schema) : resetS3Prefix(b, schema));
   await reset();
   const connection = target === 'pg' ? 'pg_target' : 's3_target';
-  const job = await runJob(
-    b,
-    `big-pg-${target}`,
-    tableJob(b, pgSource, bigTableName(bigRows, bigMb), { connection, schema }),
-    bigRows,
-  ).catch((e: Error) => e);
+  const source = from === 'pg' ? pgSource : mySource(b);
+  const table = from === 'pg' ? bigTableName(bigRows, bigMb) : myBigTableName(bigRows, bigMb);
+  const job = await runJob(b, name, tableJob(b, source, table, { connection, schema }), bigRows).catch(
+    (e: Error) => e,
+  );
   await reset();
+  const engines = { pg: 'PostgreSQL', mysql: 'MySQL', s3: 'S3 Parquet' };
   const line: Result = {
-    route: `PostgreSQL → ${target === 'pg' ? 'PostgreSQL' : 'S3 Parquet'}, ${bigMb} MB rows`,
+    route: `${engines[from]} → ${engines[target]}, ${bigMb} MB rows`,
     rows: bigRows,
     target: `peak RSS ≤ ${rssLimitMb} MB`,
   };
@@ -429,8 +431,9 @@ export const routes: { name: string; mysql?: boolean; run: (b: Bench) => Promise
   { name: 'pg-mysql', mysql: true, run: pgToMysql },
   { name: 'mysql-mysql', mysql: true, run: mysqlToMysql },
   { name: 'pg-s3', run: pgToS3 },
-  { name: 'big-pg-pg', run: (b) => bigRoute(b, 'pg') },
-  { name: 'big-pg-s3', run: (b) => bigRoute(b, 's3') },
+  { name: 'big-pg-pg', run: (b) => bigRoute(b, 'pg', 'pg') },
+  { name: 'big-pg-s3', run: (b) => bigRoute(b, 'pg', 's3') },
+  { name: 'big-mysql-pg', mysql: true, run: (b) => bigRoute(b, 'mysql', 'pg') },
   { name: 'tasks', run: orchestration },
   { name: 'checksum', run: checksum },
 ];

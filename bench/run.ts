@@ -2,7 +2,7 @@
  * Throughput and memory of every route, as ratios against raw baselines measured in the same
  * invocation, through the real Temporal dev server and a real worker process.
  *
- *   npm run bench -- [--rows 2000000] [--routes pg-pg,mysql-pg,...] [--json out.json]
+ *   npm run bench -- [--rows 2000000] [--routes pg-pg,mysql-pg,...] [--worker compiled|tsx] [--json out.json]
  *
  * See README.md, "Benchmarks", for the options and what each route is compared with.
  */
@@ -12,11 +12,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { ensureMyMain, ensurePgBig, ensurePgMain, ensurePgMany, type PgGen } from './dataset';
+import { ensureMyBig, ensureMyMain, ensurePgBig, ensurePgMain, ensurePgMany, type PgGen } from './dataset';
 import { loadServices, machineInfo, redact, type Services } from './env';
 import { rssLimitMb, type Bench, type BenchOptions, type Result } from './job';
 import { routes } from './routes';
-import { bundleWorkflows } from './worker';
+import { bundleWorkflows, mmsCommand } from './worker';
 
 const started = performance.now();
 const log = (message: string): void => {
@@ -37,6 +37,8 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
       'tasks-parallel': { type: 'string', default: '20' },
       'route-timeout': { type: 'string', default: '1800' },
       'cpu-prof': { type: 'string' },
+      worker: { type: 'string', default: 'compiled' },
+      'node-flags': { type: 'string', default: '' },
     },
   });
   const whole = (name: keyof typeof values): number => {
@@ -46,6 +48,8 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
   };
   const chosen = String(values.routes).split(',').filter(Boolean);
   const unknown = chosen.filter((name) => !routes.some((r) => r.name === name));
+  if (values.worker !== 'compiled' && values.worker !== 'tsx')
+    throw new Error('--worker must be compiled or tsx');
   if (unknown.length > 0)
     throw new Error(`unknown route(s) ${unknown.join(', ')}; known: ${routes.map((r) => r.name).join(', ')}`);
   return {
@@ -57,6 +61,8 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
       tables: whole('tables'),
       tasksParallel: whole('tasks-parallel'),
       routeTimeoutSeconds: whole('route-timeout'),
+      worker: values.worker,
+      nodeFlags: String(values['node-flags']).split(' ').filter(Boolean),
       cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
     },
     routes: chosen,
@@ -193,6 +199,7 @@ async function main(): Promise<void> {
       charset: 'utf8mb4',
     }),
     bundle: '',
+    mms: [],
     connectionsFile: writeConnections(s, tmp),
     tmp,
     stamp: Date.now().toString(36),
@@ -221,7 +228,14 @@ async function main(): Promise<void> {
         b.mysqlUnavailable = `MariaDB dataset failed: ${e instanceof Error ? e.message : String(e)}`;
       });
     }
-    b.bundle = await bundleWorkflows(tmp);
+    if (!b.mysqlUnavailable && wants('big-mysql-pg')) {
+      await ensureMyBig(b.my, s.my.sourceDb, options.bigRows, options.bigMb, log).catch((e: unknown) => {
+        b.mysqlUnavailable = `MariaDB dataset failed: ${e instanceof Error ? e.message : String(e)}`;
+      });
+    }
+    b.bundle = await bundleWorkflows();
+    log(`worker: ${options.worker}${options.nodeFlags.length ? ` with ${options.nodeFlags.join(' ')}` : ''}`);
+    b.mms = mmsCommand(options.worker);
 
     for (const route of routes.filter((r) => chosen.includes(r.name))) {
       if (route.mysql && b.mysqlUnavailable) {
@@ -261,7 +275,8 @@ async function main(): Promise<void> {
   );
   console.log(formatTable(results));
   console.log(
-    `\nchunkRows ${options.chunkRows}; whole run ${(totalSeconds / 60).toFixed(1)} min; ` +
+    `\nworker ${options.worker}${options.nodeFlags.length ? ` (${options.nodeFlags.join(' ')})` : ''}; ` +
+      `chunkRows ${options.chunkRows}; whole run ${(totalSeconds / 60).toFixed(1)} min; ` +
       `load average ${machine.loadAverage} before, ${machineInfo().loadAverage} after`,
   );
   if (json) {

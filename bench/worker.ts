@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { workflowBundlePath } from '../src/worker/workflow-bundle';
 import { root } from './env';
 
 /**
@@ -23,18 +24,28 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-/** Bundles the workflow code once per invocation, so each worker starts in about a second (as the tests do). */
-export async function bundleWorkflows(dir: string): Promise<string> {
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const noop = (): void => undefined;
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(root, 'src/workflows/index.ts'),
-    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
-  });
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(file, code);
-  return file;
+/** The workflow bundle a worker would build for itself, built once per invocation so each worker starts in about a second. */
+export function bundleWorkflows(): Promise<string> {
+  return workflowBundlePath({ ...process.env, MMS_WORKFLOW_BUNDLE: undefined });
+}
+
+/** How a route's worker runs: compiled (`node dist/…/main.js`, as the Docker image runs it) or from the sources under tsx. */
+export type WorkerMode = 'compiled' | 'tsx';
+
+/**
+ * The node arguments that run `mms`. Compiled, the sources are built once per invocation into
+ * .mms/bench-dist (inside the repository, so node_modules resolves), as `npm run build` builds dist/.
+ */
+export function mmsCommand(mode: WorkerMode): string[] {
+  if (mode === 'tsx') return ['--import', 'tsx', path.join(root, 'src/client/cli/main.ts')];
+  const outDir = path.join(root, '.mms/bench-dist');
+  rmSync(outDir, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir],
+    { cwd: root, stdio: 'inherit' },
+  );
+  return [path.join(outDir, 'src/client/cli/main.js')];
 }
 
 function procStatus(pid: number, key: string): number {
@@ -56,12 +67,16 @@ export async function startWorker(options: {
   taskQueue: string;
   connectionsFile: string;
   bundle: string;
+  /** Node arguments that run `mms` (see {@link mmsCommand}). */
+  command: string[];
+  /** Extra node flags, such as V8 heap settings. */
+  nodeFlags?: string[];
   cpuProfDir?: string;
 }): Promise<BenchWorker> {
   const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const child = spawn(
     process.execPath,
-    [...profile, '--import', 'tsx', path.join(root, 'src/client/cli/main.ts'), 'worker'],
+    [...profile, ...(options.nodeFlags ?? []), ...options.command, 'worker'],
     {
       cwd: root,
       env: {

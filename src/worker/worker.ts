@@ -5,6 +5,7 @@ import { dataConverterFromEnv } from '../client/payload-codec';
 import { loadConnections, type ConnectionResolver } from './connections';
 import { createLogger, TemporalLogger } from './logger';
 import { serveMetrics } from './metrics';
+import { workflowBundlePath } from './workflow-bundle';
 
 /** Options of a worker process. */
 export interface WorkerOptions {
@@ -35,17 +36,16 @@ export async function createWorker(
   installRuntime();
   const settings = { ...temporalSettings(), ...options.settings };
   const cache = new ConnectorCache(options.connections ?? loadConnections());
+  // Prebundled: webpack inside the worker would raise its peak RSS by about 150 MB for good.
+  const codePath = await workflowBundlePath();
   const connection = await NativeConnection.connect({ address: settings.address });
-  const bundlePath = process.env.MMS_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     // With MMS_PAYLOAD_KEY set, every payload is encrypted before it reaches Temporal.
     dataConverter: dataConverterFromEnv(),
-    ...(bundlePath
-      ? { workflowBundle: { codePath: bundlePath } }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: { codePath },
     activities: createActivities(cache),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Heartbeats reach the server within 2 s, so a cancelled copy learns of it at its next chunk boundary.

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { workflowBundlePath } from '../../src/worker/workflow-bundle';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -31,17 +31,9 @@ export default async function setup(project: TestProject): Promise<void> {
   );
   for (const [key, value] of Object.entries(env)) process.env[key] ??= value;
 
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(root, 'src/workflows/index.ts'),
-    logger: quietLogger,
+  // The bundle every worker would build for itself (cached by a hash of the sources), built once here.
+  process.env.MMS_WORKFLOW_BUNDLE = await workflowBundlePath({
+    ...process.env,
+    MMS_WORKFLOW_BUNDLE: undefined,
   });
-  const dir = path.join(root, '.mms');
-  mkdirSync(dir, { recursive: true });
-  const bundle = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(bundle, code);
-  process.env.MMS_WORKFLOW_BUNDLE = bundle;
 }
-
-const noop = (): void => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
