@@ -15,7 +15,7 @@ import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
 import { discoverSelection } from '../core/selection';
 import { tableLabel } from '../core/table';
-import { rowsPerChunk } from '../core/chunking';
+import { ChunkSizer, countingBytes } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
@@ -132,15 +132,16 @@ export function createActivities(cache: ConnectorCache) {
           : { member: 0, after: checkpoint.cursor };
         for (let member = start.member; member < members.length; member++) {
           const table = members[member]!;
+          const sizer = new ChunkSizer(task, table);
           let after = member === start.member ? start.after : null;
           for (;;) {
             // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
             if (ctx.cancellationSignal.aborted)
               throw new CancelledFailure('copy cancelled at a chunk boundary');
             const chunkStarted = performance.now();
-            const range = await source.nextChunk(table, after, rowsPerChunk(task, table));
+            const range = await source.nextChunk(table, after, await sizer.next(source, after, encoding));
             if (!range) break;
-            const chunk = await source.read(table, range, encoding);
+            const chunk = countingBytes(await source.read(table, range, encoding));
             const previous: Checkpoint = checkpoint;
             checkpoint = await watch.during(chunk, () =>
               target.writeChunk({
@@ -155,6 +156,7 @@ export function createActivities(cache: ConnectorCache) {
               }),
             );
             after = range.upTo;
+            sizer.observe(checkpoint.rowsRead - previous.rowsRead, chunk.bytesRead?.() ?? 0);
             thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
             thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
             ctx.heartbeat(progress());

@@ -1,4 +1,11 @@
-import type { ChunkRange, KeyTuple } from './connector';
+import {
+  ChunkEncoding,
+  type ChunkRange,
+  type ChunkStream,
+  type KeyTuple,
+  type Row,
+  type Source,
+} from './connector';
 import type { TableMeta } from './table';
 
 /**
@@ -24,6 +31,104 @@ export function rowsPerChunk(
   if (!limits.chunkBytes || table.estimatedRows <= 0 || table.estimatedBytes <= 0) return limits.chunkRows;
   const rowBytes = table.estimatedBytes / table.estimatedRows;
   return Math.max(1, Math.min(limits.chunkRows, Math.floor(limits.chunkBytes / rowBytes)));
+}
+
+/** Rows read to measure a table's row width before its first chunk. */
+const sampleRows = 8;
+
+/**
+ * Rows per chunk for one table's copy, so that a chunk stays near `chunkBytes` of data.
+ *
+ * Statistics alone cannot say how wide rows are: a table that was never analysed has none, and
+ * PostgreSQL counts TOASTed values compressed (10 MB of repetitive text can take 100 KB on disk).
+ * So the width is measured: before the first chunk from a small sample of the rows after the
+ * cursor (read and dropped, never written), then from the bytes each committed chunk read. Each
+ * chunk is then `chunkBytes` ÷ the widest of the statistics' and the last measured average row,
+ * at most `chunkRows`. Rows of ordinary width keep `chunkRows`, so chunk boundaries do not move.
+ */
+export class ChunkSizer {
+  /** Average bytes per row of the last measurement; 0 before any. */
+  private measuredRowBytes = 0;
+  private sampled = false;
+
+  constructor(
+    private readonly limits: { chunkRows: number; chunkBytes?: number },
+    private readonly table: TableMeta,
+  ) {}
+
+  /** The most rows the next chunk may hold. */
+  async next(source: Source, after: KeyTuple | null, encoding: ChunkEncoding): Promise<number> {
+    const { chunkRows, chunkBytes } = this.limits;
+    const fromStatistics = rowsPerChunk(this.limits, this.table);
+    // Keyless tables are one chunk, and object-store parts are chunks of their own: nothing to size.
+    if (!chunkBytes || this.table.primaryKey.length === 0 || source.chunksByPart) return fromStatistics;
+    if (!this.sampled) {
+      this.sampled = true;
+      const sample = await sampleRowBytes(source, this.table, after, encoding);
+      if (sample) this.measuredRowBytes = sample;
+    }
+    if (this.measuredRowBytes <= 0) return fromStatistics;
+    return Math.max(1, Math.min(chunkRows, fromStatistics, Math.floor(chunkBytes / this.measuredRowBytes)));
+  }
+
+  /** Records what a committed chunk read, for the size of the next one. */
+  observe(rows: number, bytes: number): void {
+    if (rows > 0 && bytes > 0) this.measuredRowBytes = bytes / rows;
+  }
+}
+
+/** The average bytes per row of up to {@link sampleRows} rows after `after`, read and dropped; null when none remain. */
+async function sampleRowBytes(
+  source: Source,
+  table: TableMeta,
+  after: KeyTuple | null,
+  encoding: ChunkEncoding,
+): Promise<number | null> {
+  const range = await source.nextChunk(table, after, sampleRows);
+  if (!range) return null;
+  const chunk = countingBytes(await source.read(table, range, encoding));
+  try {
+    if (chunk.data.encoding === ChunkEncoding.Rows) for await (const _ of chunk.data.rows);
+    else for await (const _ of chunk.data.stream);
+  } finally {
+    chunk.release();
+  }
+  const rows = chunk.rowsRead();
+  return rows > 0 ? chunk.bytesRead!() / rows : null;
+}
+
+/** A cheap size estimate of a row's values: exact for strings and bytes, which dominate wide rows. */
+export function approximateRowBytes(row: Row): number {
+  let bytes = 0;
+  for (const value of row) {
+    if (typeof value === 'string') bytes += value.length;
+    else if (Buffer.isBuffer(value)) bytes += value.length;
+    else bytes += 8;
+  }
+  return bytes;
+}
+
+/**
+ * The chunk with a `bytesRead` for sources that do not count bytes themselves: the approximate
+ * size of the rows read so far (for chunk sizing, progress and throttling).
+ */
+export function countingBytes(chunk: ChunkStream): ChunkStream {
+  if (chunk.bytesRead || chunk.data.encoding !== ChunkEncoding.Rows) return chunk;
+  let bytes = 0;
+  const source = chunk.data.rows;
+  const rows = (async function* (): AsyncGenerator<Row> {
+    for await (const row of source) {
+      bytes += approximateRowBytes(row);
+      yield row;
+    }
+  })();
+  return {
+    ...chunk,
+    data: { encoding: ChunkEncoding.Rows, rows },
+    rowsRead: () => chunk.rowsRead(),
+    bytesRead: () => bytes,
+    release: (error) => chunk.release(error),
+  };
 }
 
 /**

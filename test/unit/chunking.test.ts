@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { isWholeTable, nextKeysetChunk, rowsPerChunk } from '../../src/core/chunking';
+import {
+  ChunkSizer,
+  countingBytes,
+  isWholeTable,
+  nextKeysetChunk,
+  rowsPerChunk,
+} from '../../src/core/chunking';
+import {
+  ChunkEncoding,
+  type ChunkRange,
+  type ChunkStream,
+  type Row,
+  type Source,
+} from '../../src/core/connector';
 import { copyOutSql } from '../../src/connectors/postgres/postgres-dialect';
 import type { TableMeta } from '../../src/core/table';
 
@@ -49,5 +62,83 @@ describe('rows per chunk', () => {
     );
     expect(rowsPerChunk(limits, { estimatedRows: 1, estimatedBytes: 1024 ** 4 })).toBe(1);
     expect(rowsPerChunk(limits, { estimatedRows: 0, estimatedBytes: 0 })).toBe(50_000);
+  });
+});
+
+describe('the chunk sizer', () => {
+  const mib = 1024 * 1024;
+  const limits = { chunkRows: 50_000, chunkBytes: 64 * mib };
+  const wide = (rowBytes: number, rows = 100) => {
+    const reads: number[] = [];
+    const source = {
+      encodings: [ChunkEncoding.Rows],
+      nextChunk: (_t: TableMeta, after: string[] | null, maxRows: number) => {
+        const from = Number(after?.[0] ?? 0);
+        return Promise.resolve(
+          from >= rows ? null : { after, upTo: [String(Math.min(rows, from + maxRows))] },
+        );
+      },
+      read: (_t: TableMeta, range: ChunkRange): Promise<ChunkStream> => {
+        const count = Number(range.upTo[0]) - Number(range.after?.[0] ?? 0);
+        reads.push(count);
+        let read = 0;
+        async function* generate(): AsyncGenerator<Row> {
+          for (; read < count;) {
+            read++;
+            yield await Promise.resolve([BigInt(read), 'x'.repeat(rowBytes - 8)]);
+          }
+        }
+        return Promise.resolve({
+          data: { encoding: ChunkEncoding.Rows, rows: generate() },
+          rowsRead: () => read,
+          release: () => undefined,
+        });
+      },
+    } as unknown as Source;
+    return { source, reads };
+  };
+
+  it('measures a sample of the rows when the table has no statistics, so 10 MB rows get small chunks', async () => {
+    const { source, reads } = wide(10 * mib);
+    const sizer = new ChunkSizer(limits, table(['id']));
+    expect(await sizer.next(source, null, ChunkEncoding.Rows)).toBe(6);
+    expect(reads).toEqual([8]);
+  });
+
+  it('keeps chunkRows for rows of ordinary width, whatever the statistics say', async () => {
+    const { source } = wide(200);
+    const sizer = new ChunkSizer(limits, table(['id']));
+    expect(await sizer.next(source, null, ChunkEncoding.Rows)).toBe(50_000);
+  });
+
+  it('follows the bytes the last committed chunk read', async () => {
+    const { source, reads } = wide(200);
+    const sizer = new ChunkSizer(limits, table(['id']));
+    await sizer.next(source, null, ChunkEncoding.Rows);
+    sizer.observe(10, 10 * 20 * mib);
+    expect(await sizer.next(source, ['10'], ChunkEncoding.Rows)).toBe(3);
+    sizer.observe(3, 3 * 100);
+    expect(await sizer.next(source, ['13'], ChunkEncoding.Rows)).toBe(50_000);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('reads no sample of a keyless table, nor without chunkBytes', async () => {
+    const { source, reads } = wide(10 * mib);
+    expect(await new ChunkSizer(limits, table([])).next(source, null, ChunkEncoding.Rows)).toBe(50_000);
+    expect(
+      await new ChunkSizer({ chunkRows: 10 }, table(['id'])).next(source, null, ChunkEncoding.Rows),
+    ).toBe(10);
+    expect(reads).toEqual([]);
+  });
+
+  it('counts the bytes of decoded rows for sources that do not', async () => {
+    const { source } = wide(1000, 3);
+    const chunk = countingBytes(
+      await source.read(table(['id']), { after: null, upTo: ['3'] }, ChunkEncoding.Rows),
+    );
+    if (chunk.data.encoding !== ChunkEncoding.Rows) throw new Error('rows expected');
+    for await (const _ of chunk.data.rows);
+    expect(chunk.rowsRead()).toBe(3);
+    expect(chunk.bytesRead?.()).toBe(3000);
   });
 });
