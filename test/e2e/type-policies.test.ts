@@ -85,14 +85,17 @@ const myTable = (table: string): string => `${quoteIdent(mysqlSettings.sourceDb)
 
 beforeAll(async () => {
   await pg.query(`CREATE SCHEMA ${schema}`);
-  // NaN every 10th ratio (the first row's too), -0 the next; +Infinity and -Infinity among the peaks, later.
+  // NaN every 10th ratio (the first row's too), -0 the next; +Infinity and -Infinity among the peaks,
+  // later; a day BC, an infinite day and a timestamp in year 12000, none of which MySQL holds.
   await pg.query(
-    `CREATE TABLE ${schema}.metrics (id bigint PRIMARY KEY, ratio double precision, peak double precision NOT NULL)`,
+    `CREATE TABLE ${schema}.metrics (id bigint PRIMARY KEY, ratio double precision, peak double precision NOT NULL, day date, at timestamptz)`,
   );
   await pg.query(
     `INSERT INTO ${schema}.metrics SELECT g,
        CASE g % 10 WHEN 1 THEN 'NaN'::float8 WHEN 2 THEN '-0'::float8 ELSE g / 3.0 END,
-       CASE g % 7 WHEN 0 THEN 'Infinity'::float8 WHEN 3 THEN '-Infinity'::float8 ELSE g * 1.5 END
+       CASE g % 7 WHEN 0 THEN 'Infinity'::float8 WHEN 3 THEN '-Infinity'::float8 ELSE g * 1.5 END,
+       CASE g WHEN 500 THEN date '0044-03-15 BC' WHEN 600 THEN 'infinity'::date ELSE date '2024-01-01' + g END,
+       CASE g WHEN 700 THEN timestamptz '12000-06-01 12:00:00+00' ELSE timestamptz '2024-03-31 00:30:00+00' + g * interval '1 minute' END
      FROM generate_series(1, 1000) g`,
   );
   await pg.query(`CREATE TABLE ${schema}.docs (id int PRIMARY KEY, doc json, docb jsonb)`);
@@ -153,15 +156,32 @@ describe('values a target cannot hold', () => {
     expect(result.error?.message).toContain('{ column: "metrics.ratio", invalid: "null" }');
   });
 
-  it('writes NULL for NaN and clamps infinities when the spec asks, -0 landing as 0, checksum-verified', async () => {
+  const floatsSettled = [
+    { column: 'metrics.ratio', invalid: 'null' },
+    { column: 'metrics.peak', invalid: 'clamp' },
+  ] as const;
+
+  it('fails dates and timestamps outside MySQL’s years by default, naming the column', async () => {
+    const result = await runTable(
+      { ...fromPg, target: { connection: 'my_target', schema: myOut }, casts: [...floatsSettled] },
+      'metrics',
+    );
+    expect(result.error?.code).toBe('OUT_OF_RANGE');
+    expect(result.error?.message).toContain(
+      `${schema}.metrics.day (date → MySQL date): 0044-03-15 BC is before year 1, which the target cannot hold`,
+    );
+  });
+
+  it('writes NULL for NaN and clamps infinities and out-of-range dates when the spec asks, -0 landing as 0, checksum-verified', async () => {
     const result = await runTable(
       {
         ...fromPg,
         target: { connection: 'my_target', schema: myOut },
         createMode: 'recreate',
         casts: [
-          { column: 'metrics.ratio', invalid: 'null' },
-          { column: 'metrics.peak', invalid: 'clamp' },
+          ...floatsSettled,
+          { column: 'metrics.day', invalid: 'clamp' },
+          { column: 'metrics.at', invalid: 'clamp' },
         ],
       },
       'metrics',
@@ -176,6 +196,14 @@ describe('values a target cannot hold', () => {
     expect(Number(stats!.zeros)).toBe(100);
     expect(Number(stats!.top)).toBe(Number.MAX_VALUE);
     expect(Number(stats!.bottom)).toBe(-Number.MAX_VALUE);
+    const [clamped] = await my.query<RowDataPacket[]>(
+      `SELECT id, day, at FROM ${quoteIdent(myOut)}.metrics WHERE id IN (500, 600, 700) ORDER BY id`,
+    );
+    expect(clamped.map((r) => [Number(r.id), r.day, r.at])).toEqual([
+      [500, '0001-01-01', '2024-03-31 08:50:00.000000'],
+      [600, '9999-12-31', '2024-03-31 10:30:00.000000'],
+      [700, '2025-12-01', '9999-12-31 23:59:59.999999'],
+    ]);
   });
 
   it('fails MySQL zero dates and NUL bytes into PostgreSQL by default; NULL and clamp only on request', async () => {
