@@ -199,7 +199,7 @@ describe('values a target cannot hold', () => {
     const [clamped] = await my.query<RowDataPacket[]>(
       `SELECT id, day, at FROM ${quoteIdent(myOut)}.metrics WHERE id IN (500, 600, 700) ORDER BY id`,
     );
-    expect(clamped.map((r) => [Number(r.id), r.day, r.at])).toEqual([
+    expect(clamped.map((r): unknown[] => [Number(r.id), r.day, r.at])).toEqual([
       [500, '0001-01-01', '2024-03-31 08:50:00.000000'],
       [600, '9999-12-31', '2024-03-31 10:30:00.000000'],
       [700, '2025-12-01', '9999-12-31 23:59:59.999999'],
