@@ -608,4 +608,45 @@ describe('MysqlTarget against MariaDB', () => {
       }),
     ).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
   });
+
+  it('upserts by primary key: new keys are inserted, known keys take the new values, other rows stay', async () => {
+    const table = await meta(name('pairs'));
+    const targetRef = { schema: targetDb, name: 'pairs_upsert' };
+    await admin.query(
+      `CREATE TABLE ${quoteIdent(targetDb)}.pairs_upsert (k1 int, label varchar(10), v int, PRIMARY KEY (k1, label))`,
+    );
+    await admin.query(`INSERT INTO ${quoteIdent(targetDb)}.pairs_upsert VALUES (1, 'a', -1), (99, 'z', 0)`);
+    const taskId = 'it/modes/upsert';
+    const { checkpoint } = await target.prepare({
+      taskId,
+      table,
+      targetRef,
+      writeMode: 'upsert',
+      createMode: 'ifMissing',
+    });
+    expect(await target.count(targetRef)).toBe(2);
+    const range = { after: null, upTo: ['2', 'b'] };
+    const rows = [
+      [1, 'a', 10],
+      [2, 'b', 20],
+    ];
+    const written = await target.writeChunk({
+      taskId,
+      table,
+      targetRef,
+      range,
+      previous: checkpoint,
+      chunk: rowsChunk(rows),
+      writeMode: 'upsert',
+    });
+    expect(written).toMatchObject({ chunks: 1, rowsRead: 2, rowsWritten: 2 });
+    const [stored] = await admin.query<RowDataPacket[]>(
+      `SELECT k1, label, v FROM ${quoteIdent(targetDb)}.pairs_upsert ORDER BY k1`,
+    );
+    expect(stored.map((r) => [Number(r.k1), String(r.label), Number(r.v)])).toEqual([
+      [1, 'a', 10],
+      [2, 'b', 20],
+      [99, 'z', 0],
+    ]);
+  });
 });

@@ -211,6 +211,23 @@ export function loadDataSql(ref: TableRef, columns: ColumnMeta[], sameEngine: bo
   );
 }
 
+/** A session's staging table for an upsert chunk: the target's columns, no keys, no partitions. */
+export function createStageSql(stage: TableRef, ref: TableRef): string {
+  return `CREATE TEMPORARY TABLE ${qualifiedName(stage)} ENGINE=InnoDB AS SELECT * FROM ${qualifiedName(ref)} LIMIT 0`;
+}
+
+/** Merges a staged chunk into the target by primary key: new keys are inserted, known keys updated. */
+export function upsertSql(ref: TableRef, stage: TableRef, columns: string[], primaryKey: string[]): string {
+  const list = columns.map(quoteIdent).join(', ');
+  const updates = columns
+    .filter((c) => !primaryKey.includes(c))
+    .map((c) => `${quoteIdent(c)} = VALUES(${quoteIdent(c)})`);
+  // A table of key columns only has nothing to update; a no-op assignment keeps the statement valid.
+  const first = quoteIdent(primaryKey[0]!);
+  const action = updates.length ? updates.join(', ') : `${first} = ${first}`;
+  return `INSERT INTO ${rowsOf(ref)} (${list}) SELECT ${list} FROM ${qualifiedName(stage)} ON DUPLICATE KEY UPDATE ${action}`;
+}
+
 /** A multi-row `INSERT` with one placeholder per value, for servers that refuse LOAD DATA LOCAL. */
 export function insertSql(ref: TableRef, columns: ColumnMeta[], sameEngine: boolean, rows: number): string {
   const row = `(${columns.map((c) => loadExpression(c, sameEngine, '?') ?? '?').join(', ')})`;

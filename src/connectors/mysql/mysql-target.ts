@@ -20,6 +20,7 @@ import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
   checkpointTable,
   createCheckpointTableSql,
+  createStageSql,
   createTableSql,
   encodeLoadDataLine,
   insertSql,
@@ -28,6 +29,7 @@ import {
   qualifiedName,
   quoteIdent,
   rowsOf,
+  upsertSql,
   targetColumnType,
 } from './mysql-dialect';
 import {
@@ -287,7 +289,22 @@ export class MysqlTarget implements Target {
           [write.taskId, previous.chunks],
         );
         if (!claimed.length) throw checkpointMoved(write.taskId, previous.chunks, context.table);
-        const loaded = await this.load(conn, write);
+        // An upsert loads the chunk into a temporary stage, then merges it by primary key.
+        const upsert = write.writeMode === 'upsert';
+        if (upsert && write.table.primaryKey.length === 0) {
+          throw new MigrationError(
+            ErrorCode.BadSpec,
+            `upsert needs a primary key; ${context.table} has none`,
+          );
+        }
+        const stage = { schema: targetRef.schema, name: '_mms_stage' };
+        if (upsert) await conn.query(createStageSql(stage, targetRef));
+        const loaded = await this.load(conn, upsert ? { ...write, targetRef: stage } : write);
+        if (upsert) {
+          const columns = write.table.columns.map((c) => c.name);
+          await conn.query(upsertSql(targetRef, stage, columns, write.table.primaryKey));
+          await conn.query(`DROP TEMPORARY TABLE ${qualifiedName(stage)}`);
+        }
         if (loaded.rowsRead !== loaded.rowsWritten) {
           throw new MigrationError(
             ErrorCode.Internal,
