@@ -12,6 +12,14 @@ export const ConnectionRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/,
 
 const globList = z.array(z.string().min(1));
 
+/** Copy rate limits; either may be left out. */
+const Throttle = z
+  .object({
+    rowsPerSecond: z.number().positive().optional(),
+    bytesPerSecond: z.number().positive().optional(),
+  })
+  .strict();
+
 /**
  * A cast rule (pgloader-style): the columns it matches, by `table.column` glob and/or the source's
  * native type, get the logical type `to` (and the native `targetType`, when given); `invalid` says
@@ -180,13 +188,9 @@ export const JobSpec = z
       })
       .default({ mode: 'count', repair: false, maxReportedKeys: 20, only: false }),
     /** Limits each task's copy rate, to spare a production source. */
-    throttle: z
-      .object({
-        rowsPerSecond: z.number().positive().optional(),
-        bytesPerSecond: z.number().positive().optional(),
-      })
-      .strict()
-      .optional(),
+    throttle: Throttle.optional(),
+    /** Limits the whole job's copy rate: shared equally by the tasks that may run at once. */
+    jobThrottle: Throttle.optional(),
     /** How long a copy may go silent before Temporal moves it to another worker. */
     heartbeatTimeoutSeconds: z.number().int().min(2).max(600).optional(),
     /** Type overrides and the policy for values a target cannot hold, first match per column. */

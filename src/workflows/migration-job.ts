@@ -15,6 +15,7 @@ import type { Activities } from '../activities';
 import type { DiscoverPage } from '../core/connector';
 import { ErrorCode, terminalErrorCodes } from '../core/errors';
 import { tableLabel, type TableMeta } from '../core/table';
+import { taskThrottle } from '../core/throttle';
 import type { JobReport, MigrationTask, TaskResult } from '../core/task';
 import { formatSpecIssues, parseJobSpec, type JobSpec, type JobSpecInput } from '../spec/job-spec';
 import {
@@ -178,7 +179,8 @@ export async function migrationJob(input: JobSpecInput, carried?: JobState): Pro
       if (canDiscover()) await discoverPage(spec, jobId, state);
       else if (canStart()) {
         const next = state.queue.shift()!;
-        running.set(next.taskId, runTask(next));
+        const throttle = taskThrottle(next.throttle, spec.jobThrottle, state.parallelism);
+        running.set(next.taskId, runTask({ ...next, ...(throttle ? { throttle } : {}) }));
       }
     }
   } catch (e) {

@@ -1,5 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { throttleDelayMs } from '../../src/core/throttle';
+import { taskThrottle, throttleDelayMs } from '../../src/core/throttle';
+
+describe("a job's limit", () => {
+  it('is shared equally by the tasks that may run at once', () => {
+    expect(taskThrottle(undefined, { rowsPerSecond: 20_000 }, 4)).toEqual({ rowsPerSecond: 5_000 });
+    expect(taskThrottle(undefined, { bytesPerSecond: 1_000_000 }, 1)).toEqual({ bytesPerSecond: 1_000_000 });
+  });
+
+  it("keeps a task's own limit where it is tighter, and each limit apart", () => {
+    expect(taskThrottle({ rowsPerSecond: 1_000 }, { rowsPerSecond: 20_000 }, 4)).toEqual({
+      rowsPerSecond: 1_000,
+    });
+    expect(taskThrottle({ rowsPerSecond: 9_000 }, { rowsPerSecond: 20_000 }, 4)).toEqual({
+      rowsPerSecond: 5_000,
+    });
+    expect(taskThrottle({ rowsPerSecond: 9_000 }, { bytesPerSecond: 800 }, 2)).toEqual({
+      rowsPerSecond: 9_000,
+      bytesPerSecond: 400,
+    });
+  });
+
+  it("leaves a task's limits alone when the job has none", () => {
+    expect(taskThrottle(undefined, undefined, 8)).toBeUndefined();
+    expect(taskThrottle({ rowsPerSecond: 7 }, undefined, 8)).toEqual({ rowsPerSecond: 7 });
+  });
+});
 
 describe('throttling', () => {
   it('waits until the copied rows fit the rows-per-second limit', () => {
