@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  waitFor,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { spawnWorker, uniqueName, waitFor, type WorkerProcess } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_crash');
-const taskQueue = uniqueName('q_crash');
-const connectionsFile = writeConnectionsFile();
+// The test spawns (and kills) its own workers.
+const stack = useStack('crash', { worker: false });
+const { source, target, schema, taskQueue, connectionsFile } = stack;
 const chunkRows = 5_000;
 const workers: WorkerProcess[] = [];
-let client: MigrationClient;
 
 /** The committed checkpoint of the task, read straight from the target. */
 async function committedChunks(taskId: string): Promise<number> {
@@ -30,21 +19,17 @@ async function committedChunks(taskId: string): Promise<number> {
 
 beforeAll(async () => {
   await createMixedTable(source, schema, 'events', 200_000);
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 describe('a worker killed in the middle of a table', () => {
   it('is replaced by another worker and the job completes with exactly the source rows', async () => {
     const first = spawnWorker({ taskQueue, connectionsFile });
     workers.push(first);
-    const job = await client.start({
+    const job = await stack.client.start({
       jobId: uniqueName('crash-job'),
       kind: 'tables',
       tables: ['events'],
@@ -71,7 +56,7 @@ describe('a worker killed in the middle of a table', () => {
 
     const second = spawnWorker({ taskQueue, connectionsFile });
     workers.push(second);
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
 
     expect(report.status).toBe('succeeded');
     const result = report.results[0]!;

@@ -1,23 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  waitFor,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { uniqueName, waitFor } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_control');
-const taskQueue = uniqueName('q_control');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('control');
+const { source, target, schema } = stack;
 
 const spec = (extra: Record<string, unknown>) => ({
   source: { connection: 'pg_source', schema },
@@ -28,42 +16,33 @@ const spec = (extra: Record<string, unknown>) => ({
 beforeAll(async () => {
   for (const name of ['t1', 't2', 't3', 't4', 't5']) await createMixedTable(source, schema, name, 500);
   await createMixedTable(source, schema, 'big', 100_000);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 describe('controlling a running job', () => {
   it('pauses (no new task starts) and resumes, and can change its parallelism', async () => {
-    const job = await client.start(
+    const job = await stack.client.start(
       spec({ kind: 'tables', tables: ['t1', 't2', 't3', 't4', 't5'], maxParallelTasks: 1 }),
     );
-    await client.pause(job.jobId);
+    await stack.client.pause(job.jobId);
     const paused = await waitFor(
       async () => {
-        const p = await client.progress(job.jobId);
+        const p = await stack.client.progress(job.jobId);
         return p.paused && p.tasks.running === 0 && p.discoveryDone ? p : null;
       },
       30_000,
       'the job to be paused with nothing running',
     );
     await new Promise((r) => setTimeout(r, 1500));
-    const later = await client.progress(job.jobId);
+    const later = await stack.client.progress(job.jobId);
     expect(later.tasks.succeeded).toBe(paused.tasks.succeeded);
     expect(later.tasks.succeeded).toBeLessThan(5);
 
-    expect(await client.setParallelism(job.jobId, 3)).toBe(1);
-    await expect(client.setParallelism(job.jobId, 0)).rejects.toMatchObject({
+    expect(await stack.client.setParallelism(job.jobId, 3)).toBe(1);
+    await expect(stack.client.setParallelism(job.jobId, 0)).rejects.toMatchObject({
       cause: { message: expect.stringMatching(/parallelism must be/) as unknown },
     });
-    await client.resume(job.jobId);
-    const report = await client.result(job.jobId);
+    await stack.client.resume(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     expect(report.tasks).toMatchObject({ total: 5, succeeded: 5, failed: 0 });
   });
@@ -71,21 +50,21 @@ describe('controlling a running job', () => {
   it('collects a failed task without failing the others, and retries only that task once its cause is fixed', async () => {
     const targetSchema = uniqueName('e2e_retry');
     await target.query(`CREATE SCHEMA ${targetSchema}; CREATE TABLE ${targetSchema}.t3 (unrelated int)`);
-    const job = await client.start(
+    const job = await stack.client.start(
       spec({
         kind: 'tables',
         tables: ['t1', 't2', 't3'],
         target: { connection: 'pg_target', schema: targetSchema },
       }),
     );
-    const first = await client.result(job.jobId);
+    const first = await stack.client.result(job.jobId);
     expect(first.status).toBe('failed');
     expect(first.tasks).toMatchObject({ total: 3, succeeded: 2, failed: 1 });
     expect(first.results.find((r) => r.table === `${schema}.t3`)?.error?.code).toBe('TARGET_CONFLICT');
 
     await target.query(`DROP TABLE ${targetSchema}.t3`);
-    expect(await client.retryFailed(job.jobId)).toEqual({ jobId: job.jobId, rerun: true });
-    const second = await client.result(job.jobId);
+    expect(await stack.client.retryFailed(job.jobId)).toEqual({ jobId: job.jobId, rerun: true });
+    const second = await stack.client.result(job.jobId);
     expect(second.status).toBe('succeeded');
     expect(second.tasks).toMatchObject({ total: 3, succeeded: 1, skipped: 2, failed: 0 });
     expect(second.results.filter((r) => !r.skipped).map((r) => r.table)).toEqual([`${schema}.t3`]);
@@ -95,7 +74,7 @@ describe('controlling a running job', () => {
 
   it('cancels gracefully: the copy stops at a chunk boundary and the target holds exactly the committed chunks', async () => {
     const targetSchema = uniqueName('e2e_cancel');
-    const job = await client.start(
+    const job = await stack.client.start(
       spec({
         kind: 'tables',
         tables: ['big'],
@@ -115,8 +94,8 @@ describe('controlling a running job', () => {
           .catch(() => ({ rows: [] }))
       ).rows[0];
     await waitFor(async () => ((await checkpoint())?.chunks ?? 0) >= 3, 60_000, 'three committed chunks');
-    await client.cancel(job.jobId);
-    const error = await client.result(job.jobId).catch((e: unknown) => e);
+    await stack.client.cancel(job.jobId);
+    const error = await stack.client.result(job.jobId).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
 
@@ -125,14 +104,15 @@ describe('controlling a running job', () => {
     const rows = await target.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${targetSchema}.big`);
     expect(rows.rows[0]?.n).toBe(committed!.rows_written);
     await waitFor(
-      async () => (await client.list({ status: 'cancelled', limit: 100 })).some((j) => j.jobId === job.jobId),
+      async () =>
+        (await stack.client.list({ status: 'cancelled', limit: 100 })).some((j) => j.jobId === job.jobId),
       10_000,
       'the job to be listed as cancelled',
     );
   });
 
   it('keeps a throttled copy within 10% of its configured rate', async () => {
-    const job = await client.start(
+    const job = await stack.client.start(
       spec({
         kind: 'tables',
         tables: ['big'],
@@ -142,7 +122,7 @@ describe('controlling a running job', () => {
         throttle: { rowsPerSecond: 12_500 },
       }),
     );
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     const result = report.results[0]!;
     expect(result.status).toBe('succeeded');
     const rate = result.rowsWritten! / (result.copyMs! / 1000);

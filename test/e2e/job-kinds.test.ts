@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_kinds');
-const taskQueue = uniqueName('q_kinds');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('kinds');
+const { source, target, schema } = stack;
 
 const count = async (table: string): Promise<number> =>
   Number((await target.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n);
@@ -48,24 +37,15 @@ beforeAll(async () => {
   await createMixedTable(source, schema, 'items', 1_000);
   await source.query(`GRANT USAGE ON SCHEMA ${schema} TO ${services.pg.readerUser}`);
   await source.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${services.pg.readerUser}`);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 const run = async (spec: Record<string, unknown>) => {
-  const job = await client.start({
+  const job = await stack.client.start({
     source: { connection: 'pg_source', schema },
     target: { connection: 'pg_target', schema: (spec.targetSchema as string | undefined) ?? schema },
     ...Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'targetSchema')),
   });
-  return client.result(job.jobId);
+  return stack.client.result(job.jobId);
 };
 
 describe('job kinds', () => {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import type { MigrationClient } from '../../src/client';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import { openMysqlPool } from '../../src/connectors/mysql/mysql-pool';
 import { MysqlSource } from '../../src/connectors/mysql/mysql-source';
@@ -9,35 +9,25 @@ import type { Row, Source, Value } from '../../src/core/connector';
 import type { TableMeta } from '../../src/core/table';
 import { createMysqlMixedTable, createMysqlNativeTable } from '../fixtures/my-mixed';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import { mysqlAdminPool, mysqlConnection, mysqlSettings, readAll } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnection, mysqlConnectionEntries, mysqlSettings, readAll } from '../support/mysql';
+import { adminPool, services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 const rows = 20_000;
 const total = rows + 2;
-const myAdmin = mysqlAdminPool();
-const pgAdmin = adminPool(services.pg.sourceDb);
-const pgTargetAdmin = adminPool(services.pg.targetDb);
+const stack = useStack('mysql', { connections: mysqlConnectionEntries() });
+const { mysql: myAdmin, source: pgAdmin, target: pgTargetAdmin } = stack;
 // MySQL sources live in mms_source, the only database the read-only user may read.
 const myTable = uniqueName('e2e_my_mixed');
 const myNative = uniqueName('e2e_my_native');
 const pgSchema = uniqueName('e2e_pg_to_my');
 const pgTargetSchema = uniqueName('e2e_my_to_pg');
 const myTargetDb = uniqueName('e2e_my_to_my');
-const taskQueue = uniqueName('q_mysql');
 
 // Readers that see each side through the connectors' own Value forms.
 const mysqlReader = new MysqlSource(openMysqlPool(mysqlConnection()));
 const pgSourceReader = new PostgresSource(adminPool(services.pg.sourceDb));
 const pgTargetReader = new PostgresSource(adminPool(services.pg.targetDb));
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 /** Discovers one table through a Source. */
 async function discoverOne(source: Source, schema: string, table: string): Promise<TableMeta> {
@@ -61,8 +51,8 @@ function expectSameRows(actual: Row[], expected: Row[]): void {
 
 /** Runs a job to its end and returns the one task result, asserting the row gate held. */
 async function migrate(spec: Parameters<MigrationClient['start']>[0], table: string, expected: number) {
-  const job = await client.start({ chunkRows: 5_000, ...spec });
-  const report = await client.result(job.jobId);
+  const job = await stack.client.start({ chunkRows: 5_000, ...spec });
+  const report = await stack.client.result(job.jobId);
   expect(report.status).toBe('succeeded');
   const result = report.results.find((r) => r.table.endsWith(`.${table}`));
   expect(result).toMatchObject({
@@ -81,33 +71,9 @@ beforeAll(async () => {
   await createMixedTable(pgAdmin, pgSchema, 'orders', rows);
   // MySQL stores no NaN (a NaN fails the chunk with OUT_OF_RANGE, see the integration test).
   await pgAdmin.query(`UPDATE "${pgSchema}".orders SET ratio = NULL WHERE ratio = 'NaN'`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my_source: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.sourceDb,
-        user: mysqlSettings.readerUser,
-        passwordEnv: 'MMS_MYSQL_READER_PASSWORD',
-      },
-      my_target: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.targetDb,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   await Promise.all([mysqlReader.close(), pgSourceReader.close(), pgTargetReader.close()]);
   for (const table of [myTable, myNative]) {
     await myAdmin.query(`DROP TABLE IF EXISTS ${quoteIdent(mysqlSettings.sourceDb)}.${quoteIdent(table)}`);
@@ -115,7 +81,6 @@ afterAll(async () => {
   for (const db of [pgSchema, myTargetDb]) await myAdmin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)}`);
   await pgAdmin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
   await pgTargetAdmin.query(`DROP SCHEMA IF EXISTS "${pgTargetSchema}" CASCADE`);
-  await Promise.all([myAdmin.end(), pgAdmin.end(), pgTargetAdmin.end()]);
 });
 
 describe('MySQL routes through the real dev server and a worker process', () => {
@@ -194,14 +159,14 @@ describe('MySQL routes through the real dev server and a worker process', () => 
   });
 
   it('migrates MySQL → MySQL keeping native types, set, bit, year and geometry columns included', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: [myTable, myNative],
       source: { connection: 'my_source', schema: mysqlSettings.sourceDb },
       target: { connection: 'my_target', schema: myTargetDb },
       chunkRows: 5_000,
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     expect(report.results.find((r) => r.table.endsWith(`.${myTable}`))).toMatchObject({
       rowsRead: total,

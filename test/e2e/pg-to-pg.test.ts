@@ -1,45 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_basic');
-const taskQueue = uniqueName('q_basic');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('basic');
+const { source, target, schema } = stack;
 
 beforeAll(async () => {
   await createMixedTable(source, schema, 'orders', 100_000);
   await createMixedTable(source, schema, 'Mixed Case "quoted"', 1_000);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 describe('PostgreSQL → PostgreSQL through the real dev server and a worker process', () => {
   it('migrates a 100,000-row mixed-type table with counts and contents matching', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'database',
       source: { connection: 'pg_source', schema },
       target: { connection: 'pg_target' },
       chunkRows: 20_000,
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
 
     expect(report.status).toBe('succeeded');
     expect(report.tasks).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
@@ -76,13 +55,13 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
   });
 
   it('refuses a spec that names a missing table, without retrying', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       source: { connection: 'pg_source', schema },
       target: { connection: 'pg_target' },
       tables: ['no_such_table'],
     });
-    await expect(client.result(job.jobId)).rejects.toMatchObject({
+    await expect(stack.client.result(job.jobId)).rejects.toMatchObject({
       cause: { cause: { type: 'TABLE_NOT_FOUND' } },
     });
   });

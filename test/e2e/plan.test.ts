@@ -1,41 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_plan');
-const taskQueue = uniqueName('q_plan');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('plan');
+const { source, target, schema } = stack;
 
 beforeAll(async () => {
   await createMixedTable(source, schema, 'orders', 100);
   await source.query(`CREATE TABLE ${schema}.no_key (v text)`);
   await source.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${services.pg.readerUser}`);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 describe('mms plan', () => {
   it('shows each task with its DDL, type mapping and warnings, and writes nothing', async () => {
     const out = uniqueName('e2e_plan_out');
-    const plan = await client.plan({
+    const plan = await stack.client.plan({
       source: { connection: 'pg_source', schema },
       target: { connection: 'pg_target', schema: out },
     });

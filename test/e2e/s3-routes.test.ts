@@ -1,67 +1,35 @@
 import { parquetMetadataAsync } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import { openS3Store } from '../../src/connectors/s3/s3-store';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
-import { s3Connection, s3Settings } from '../support/s3';
+import { uniqueName } from '../support/services';
+import { s3Connection, s3ConnectionEntry, s3Settings, s3WorkerEnv } from '../support/s3';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_s3');
-const backSchema = uniqueName('e2e_s3_back');
 const prefix = `${uniqueName('e2e_s3')}/`;
-const taskQueue = uniqueName('q_s3');
+const stack = useStack('s3', { connections: { s3_lake: s3ConnectionEntry(prefix) }, workerEnv: s3WorkerEnv });
+const { source, target, schema } = stack;
+const backSchema = uniqueName('e2e_s3_back');
 const store = openS3Store(s3Connection({ prefix }));
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 beforeAll(async () => {
   await createMixedTable(source, schema, 'mixed', 20_000);
-  const connectionsFile = writeConnectionsFile({
-    s3_lake: {
-      engine: 's3',
-      endpoint: s3Settings.endpoint,
-      region: s3Settings.region,
-      bucket: s3Settings.bucket,
-      prefix,
-      accessKeyId: s3Settings.accessKeyId,
-      secretAccessKeyEnv: 'MMS_S3_SECRET_KEY',
-    },
-  });
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile,
-    env: { MMS_S3_SECRET_KEY: s3Settings.secretAccessKey },
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   await store.close();
-  await source.end();
-  await target.end();
 });
 
 describe('PostgreSQL → S3 Parquet → PostgreSQL through the real dev server and a worker process', () => {
   it('exports a 20,002-row mixed-type table as Parquet parts with counts matching', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: ['mixed'],
       source: { connection: 'pg_source', schema },
       target: { connection: 's3_lake' },
       chunkRows: 5_000,
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
 
     expect(report.status).toBe('succeeded');
     expect(report.results[0]).toMatchObject({
@@ -82,17 +50,17 @@ describe('PostgreSQL → S3 Parquet → PostgreSQL through the real dev server a
     }
     expect(footerRows).toBe(20_002);
     // The worker got the secret key from its environment and never printed it.
-    expect(worker.output()).not.toContain(s3Settings.secretAccessKey);
+    expect(stack.worker.output()).not.toContain(s3Settings.secretAccessKey);
   });
 
   it('imports the Parquet parts back into another schema with the same contents', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: ['mixed'],
       source: { connection: 's3_lake', schema },
       target: { connection: 'pg_target', schema: backSchema },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
 
     expect(report.status).toBe('succeeded');
     expect(report.results[0]).toMatchObject({

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient, type JobSpecInput } from '../../src/client';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { JobSpecInput } from '../../src/client';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const schema = uniqueName('e2e_vkinds');
-const taskQueue = uniqueName('q_vkinds');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('vkinds');
+const { source, schema } = stack;
 
 beforeAll(async () => {
   await source.query(`CREATE SCHEMA ${schema}`);
@@ -42,26 +33,18 @@ beforeAll(async () => {
   );
   await source.query(`GRANT USAGE ON SCHEMA ${schema} TO ${services.pg.readerUser}`);
   await source.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${services.pg.readerUser}`);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
 });
 
 /** Runs a job with checksum verification into a fresh target schema. */
 async function run(spec: Partial<JobSpecInput>) {
-  const job = await client.start({
+  const job = await stack.client.start({
     source: { connection: 'pg_source', schema },
     target: { connection: 'pg_target', schema: uniqueName('e2e_vkinds_t') },
     chunkRows: 200,
     verify: { mode: 'checksum' },
     ...spec,
   });
-  return client.result(job.jobId);
+  return stack.client.result(job.jobId);
 }
 
 describe('checksum verification of every job kind', () => {

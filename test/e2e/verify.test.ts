@@ -1,27 +1,20 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient, type JobSpecInput } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { JobSpecInput } from '../../src/client';
 import type { TaskResult } from '../../src/core/task';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
 import { runMms } from '../support/cli';
-import { s3Settings } from '../support/s3';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { s3ConnectionEntry, s3WorkerEnv } from '../support/s3';
+import { uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_verify');
+const stack = useStack('verify', {
+  connections: { s3_lake: s3ConnectionEntry(`${uniqueName('e2e_verify')}/`) },
+  workerEnv: s3WorkerEnv,
+});
+const { source, target, schema, taskQueue } = stack;
 const backSchema = uniqueName('e2e_verify_back');
-const taskQueue = uniqueName('q_verify');
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 /** A job over one table of the test schema; `extra` overrides the defaults. */
 const spec = (table: string, extra: Partial<JobSpecInput> = {}): JobSpecInput => ({
@@ -36,7 +29,7 @@ const spec = (table: string, extra: Partial<JobSpecInput> = {}): JobSpecInput =>
 
 /** A failed task's own result, which its workflow failure carries as details. */
 async function failedTask(jobId: string, table: string): Promise<TaskResult> {
-  const error: unknown = await client.temporal.workflow
+  const error: unknown = await stack.client.temporal.workflow
     .getHandle(`${jobId}/${schema}.${table}`)
     .result()
     .catch((e: unknown) => e);
@@ -49,35 +42,11 @@ async function failedTask(jobId: string, table: string): Promise<TaskResult> {
 beforeAll(async () => {
   await createMixedTable(source, schema, 'big', 1_000_000);
   await createMixedTable(source, schema, 'small', 20_000);
-  const connectionsFile = writeConnectionsFile({
-    s3_lake: {
-      engine: 's3',
-      endpoint: s3Settings.endpoint,
-      region: s3Settings.region,
-      bucket: s3Settings.bucket,
-      prefix: `${uniqueName('e2e_verify')}/`,
-      accessKeyId: s3Settings.accessKeyId,
-      secretAccessKeyEnv: 'MMS_S3_SECRET_KEY',
-    },
-  });
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile,
-    env: { MMS_S3_SECRET_KEY: s3Settings.secretAccessKey },
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 }, 300_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
-});
 
 describe('checksum verification through the real dev server and a worker process', () => {
   it('passes after a clean PostgreSQL → PostgreSQL migration of a 1,000,002-row table', async () => {
-    const report = await client.result((await client.start(spec('big'))).jobId);
+    const report = await stack.client.result((await stack.client.start(spec('big'))).jobId);
 
     expect(report.status).toBe('succeeded');
     const verification = report.results[0]?.verification;
@@ -93,8 +62,8 @@ describe('checksum verification through the real dev server and a worker process
     );
     await target.query(`UPDATE ${big} SET price = price + 1 WHERE id = 750000`);
 
-    const job = await client.start(spec('big', { verify: { mode: 'checksum', only: true } }));
-    const report = await client.result(job.jobId);
+    const job = await stack.client.start(spec('big', { verify: { mode: 'checksum', only: true } }));
+    const report = await stack.client.result(job.jobId);
 
     expect(report.status).toBe('failed');
     expect(report.results[0]?.error?.code).toBe('VERIFICATION_FAILED');
@@ -119,10 +88,10 @@ describe('checksum verification through the real dev server and a worker process
   }, 300_000);
 
   it('repairs the tampered target re-copying only the three differing ranges, and then verifies clean', async () => {
-    const repair = await client.start(
+    const repair = await stack.client.start(
       spec('big', { verify: { mode: 'checksum', only: true, repair: true } }),
     );
-    const repaired = await client.result(repair.jobId);
+    const repaired = await stack.client.result(repair.jobId);
 
     expect(repaired.status).toBe('succeeded');
     const verification = repaired.results[0]?.verification;
@@ -140,8 +109,8 @@ describe('checksum verification through the real dev server and a worker process
       `repair re-copied ${verification?.rowsRecopied} rows in ${verification?.rangesRepaired} ranges`,
     );
 
-    const again = await client.result(
-      (await client.start(spec('big', { verify: { mode: 'checksum', only: true } }))).jobId,
+    const again = await stack.client.result(
+      (await stack.client.start(spec('big', { verify: { mode: 'checksum', only: true } }))).jobId,
     );
     expect(again.status).toBe('succeeded');
     expect(again.results[0]?.verification).toMatchObject({ matched: true, rangesDiffering: 0 });
@@ -149,15 +118,16 @@ describe('checksum verification through the real dev server and a worker process
   }, 300_000);
 
   it('passes from PostgreSQL to S3 Parquet and from S3 back to PostgreSQL', async () => {
-    const out = await client.result(
-      (await client.start(spec('small', { target: { connection: 's3_lake' }, chunkRows: 5_000 }))).jobId,
+    const out = await stack.client.result(
+      (await stack.client.start(spec('small', { target: { connection: 's3_lake' }, chunkRows: 5_000 })))
+        .jobId,
     );
     expect(out.status).toBe('succeeded');
     expect(out.results[0]?.verification).toMatchObject({ mode: 'checksum', matched: true, ranges: 1 });
 
-    const back = await client.result(
+    const back = await stack.client.result(
       (
-        await client.start(
+        await stack.client.start(
           spec('small', {
             source: { connection: 's3_lake', schema },
             target: { connection: 'pg_target', schema: backSchema },

@@ -24,15 +24,9 @@ export function mysqlConnectionEntries(
   sourceDb = mysqlSettings.sourceDb,
   targetDb = mysqlSettings.targetDb,
 ): Record<'my_source' | 'my_target', Record<string, unknown>> {
-  const base = { engine: 'mysql', host: mysqlSettings.host, port: mysqlSettings.port };
   return {
-    my_source: {
-      ...base,
-      database: sourceDb,
-      user: mysqlSettings.readerUser,
-      passwordEnv: 'MMS_MYSQL_READER_PASSWORD',
-    },
-    my_target: { ...base, database: targetDb, user: mysqlSettings.user, passwordEnv: 'MMS_MYSQL_PASSWORD' },
+    my_source: mysqlConnectionEntry(sourceDb, { reader: true }),
+    my_target: mysqlConnectionEntry(targetDb),
   };
 }
 

@@ -25,3 +25,19 @@ export function s3Connection(
   }) as Extract<ConnectionConfig, { engine: 's3' }>;
   return { name: 's3_test', config, password: options.secret ?? s3Settings.secretAccessKey };
 }
+
+/** An S3 entry of a worker's connections file, under `prefix`; its secret comes from {@link s3WorkerEnv}. */
+export function s3ConnectionEntry(prefix: string) {
+  return {
+    engine: 's3',
+    endpoint: s3Settings.endpoint,
+    region: s3Settings.region,
+    bucket: s3Settings.bucket,
+    prefix,
+    accessKeyId: s3Settings.accessKeyId,
+    secretAccessKeyEnv: 'MMS_S3_SECRET_KEY',
+  };
+}
+
+/** The environment a worker needs for {@link s3ConnectionEntry}: the secret key. */
+export const s3WorkerEnv = { MMS_S3_SECRET_KEY: s3Settings.secretAccessKey };

@@ -36,24 +36,25 @@ export function adminPool(database: string): pg.Pool {
   return pool;
 }
 
+/** A PostgreSQL entry of a worker's connections file: the admin user on `database`, or the read-only user; secrets from env vars. */
+export function pgConnectionEntry(database: string, options: { reader?: boolean } = {}) {
+  return {
+    engine: 'postgres',
+    host: services.pg.host,
+    port: services.pg.port,
+    database,
+    user: options.reader ? services.pg.readerUser : services.pg.user,
+    passwordEnv: options.reader ? 'MMS_PG_READER_PASSWORD' : 'MMS_PG_PASSWORD',
+  };
+}
+
 /** Writes a connections file for a worker: sources read as the read-only user; secrets come from env vars. */
 export function writeConnectionsFile(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mms-test-'));
   const file = path.join(dir, 'connections.json');
-  const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port };
   const connections = {
-    pg_source: {
-      ...pgBase,
-      database: services.pg.sourceDb,
-      user: services.pg.readerUser,
-      passwordEnv: 'MMS_PG_READER_PASSWORD',
-    },
-    pg_target: {
-      ...pgBase,
-      database: services.pg.targetDb,
-      user: services.pg.user,
-      passwordEnv: 'MMS_PG_PASSWORD',
-    },
+    pg_source: pgConnectionEntry(services.pg.sourceDb, { reader: true }),
+    pg_target: pgConnectionEntry(services.pg.targetDb),
     ...extra,
   };
   writeFileSync(file, JSON.stringify({ connections }, null, 2));
