@@ -1,89 +1,43 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobReport } from '../../src/core/task';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntry, mysqlSettings } from '../support/mysql';
+import { pgConnectionEntry, services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 /**
  * Bad input through the real stack: each mistake gets its own error code, is tried once when
  * retrying cannot help, and leaves nothing half-written behind.
  */
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const my = mysqlAdminPool();
-const schema = uniqueName('e2e_bad');
-const taskQueue = uniqueName('q_bad');
-let worker: WorkerProcess;
-let client: MigrationClient;
-
-const pgBase = { engine: 'postgres', host: services.pg.host, port: services.pg.port };
+const stack = useStack('bad', {
+  connections: {
+    // Read-only user pointed at the target: it may not create anything there.
+    readonly_target: pgConnectionEntry(services.pg.targetDb, { reader: true }),
+    // Waits at most 1 s for a lock, so a held lock shows up fast as LOCK_TIMEOUT.
+    impatient_target: { ...pgConnectionEntry(services.pg.targetDb), lockTimeoutSeconds: 1 },
+    missing_db: pgConnectionEntry('no_such_database'),
+    my_target: mysqlConnectionEntry(mysqlSettings.targetDb),
+  },
+});
+const { source, target, mysql: my, schema } = stack;
 
 beforeAll(async () => {
   await createMixedTable(source, schema, 'orders', 5_000);
   await source.query(`CREATE TABLE ${schema}.secret (id int PRIMARY KEY)`);
   await source.query(`REVOKE ALL ON ${schema}.secret FROM ${services.pg.readerUser}`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      // Read-only user pointed at the target: it may not create anything there.
-      readonly_target: {
-        ...pgBase,
-        database: services.pg.targetDb,
-        user: services.pg.readerUser,
-        passwordEnv: 'MMS_PG_READER_PASSWORD',
-      },
-      // Waits at most 1 s for a lock, so a held lock shows up fast as LOCK_TIMEOUT.
-      impatient_target: {
-        ...pgBase,
-        database: services.pg.targetDb,
-        user: services.pg.user,
-        passwordEnv: 'MMS_PG_PASSWORD',
-        lockTimeoutSeconds: 1,
-      },
-      missing_db: {
-        ...pgBase,
-        database: 'no_such_database',
-        user: services.pg.user,
-        passwordEnv: 'MMS_PG_PASSWORD',
-      },
-      my_target: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.targetDb,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await Promise.all([source.end(), target.end(), my.end()]);
 });
 
 /** Runs a job and returns its outcome: the failure's code when the job fails, else the report. */
 async function outcome(
   spec: Record<string, unknown>,
 ): Promise<{ code?: string; report?: JobReport; jobId: string }> {
-  const job = await client.start({
+  const job = await stack.client.start({
     source: { connection: 'pg_source', schema },
     target: { connection: 'pg_target' },
     ...spec,
   });
   try {
-    return { report: await client.result(job.jobId), jobId: job.jobId };
+    return { report: await stack.client.result(job.jobId), jobId: job.jobId };
   } catch (e) {
     let cause: unknown = e;
     while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
@@ -93,7 +47,7 @@ async function outcome(
 
 /** How many times activities of a workflow were attempted, from its history. */
 async function attempts(workflowId: string): Promise<number> {
-  const history = await client.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const history = await stack.client.temporal.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? [])
     .filter((e) => e.activityTaskStartedEventAttributes)
     .reduce((max, e) => Math.max(max, e.activityTaskStartedEventAttributes?.attempt ?? 1), 0);
@@ -118,7 +72,7 @@ describe('bad specs fail fast with a named error, once', () => {
 
   it('refuses a bad chunk size before anything starts, with its path', async () => {
     await expect(
-      client.start({
+      stack.client.start({
         source: { connection: 'pg_source' },
         target: { connection: 'pg_target' },
         chunkRows: 0,
@@ -174,7 +128,7 @@ describe('server-side failures are classified, terminal ones tried once', () => 
     expect(first.report?.status).toBe('succeeded');
     const locker = await target.connect();
     await locker.query(`BEGIN; LOCK TABLE ${out}.orders IN ACCESS EXCLUSIVE MODE`);
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: ['orders'],
       source: { connection: 'pg_source', schema },
@@ -183,10 +137,11 @@ describe('server-side failures are classified, terminal ones tried once', () => 
     await new Promise((r) => setTimeout(r, 4_000));
     await locker.query('ROLLBACK');
     locker.release();
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     const events =
-      (await client.temporal.workflow.getHandle(`${job.jobId}/${schema}.orders`).fetchHistory()).events ?? [];
+      (await stack.client.temporal.workflow.getHandle(`${job.jobId}/${schema}.orders`).fetchHistory())
+        .events ?? [];
     // A retried attempt's start event carries the failure that caused the retry.
     const causes = events.map(
       (e) => e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type,

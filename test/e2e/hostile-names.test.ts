@@ -1,17 +1,10 @@
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import { quoteIdent as myQuote } from '../../src/connectors/mysql/mysql-dialect';
 import { quoteIdent as pgQuote } from '../../src/connectors/postgres/postgres-dialect';
-import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 /**
  * Names that break tools which build SQL by pasting strings: quotes of both dialects, statement
@@ -28,14 +21,9 @@ const hostileTables = [
 ];
 const hostileColumns = ['id', 'quoted "col"', 'tick`col', 'from', 'a;b -- c', 'ünï'];
 
-const pg = adminPool(services.pg.sourceDb);
-const pgTarget = adminPool(services.pg.targetDb);
-const my = mysqlAdminPool();
-const pgSchema = uniqueName('e2e_hostile');
 const myDb = uniqueName('e2e_hostile');
-const taskQueue = uniqueName('q_hostile');
-let worker: WorkerProcess;
-let client: MigrationClient;
+const stack = useStack('hostile', { connections: mysqlConnectionEntries(myDb, myDb) });
+const { source: pg, target: pgTarget, mysql: my, schema: pgSchema } = stack;
 
 /** The values of one row: the key, then the same text with every awkward character, per column. */
 const rowValues = (i: number): string[] => [
@@ -88,45 +76,23 @@ beforeAll(async () => {
   await my.query(
     `GRANT SELECT ON ${myQuote(myDb)}.* TO '${mysqlSettings.readerUser}'@'%', '${mysqlSettings.readerUser}'@'127.0.0.1'`,
   );
-  const mysqlBase = { engine: 'mysql', host: mysqlSettings.host, port: mysqlSettings.port };
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my_source: {
-        ...mysqlBase,
-        database: myDb,
-        user: mysqlSettings.readerUser,
-        passwordEnv: 'MMS_MYSQL_READER_PASSWORD',
-      },
-      my_target: {
-        ...mysqlBase,
-        database: myDb,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   await my.query(`DROP DATABASE IF EXISTS ${myQuote(myDb)}`).catch(() => undefined);
-  await Promise.all([pg.end(), pgTarget.end(), my.end()]);
 });
 
 describe('hostile table and column names', () => {
   it('migrate PostgreSQL → MySQL exactly, creating and dropping nothing else', async () => {
     const outDb = uniqueName('e2e_hostile_out');
     await my.query(`CREATE DATABASE ${myQuote(outDb)}; CREATE TABLE ${myQuote(outDb)}.victim (v int)`);
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'database',
       include: hostileTables,
       source: { connection: 'pg_source', schema: pgSchema },
       target: { connection: 'my_target', schema: outDb },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     expect(report.tasks.succeeded).toBe(hostileTables.length);
     expect(await myTables(outDb)).toEqual(['_mms_checkpoint', 'victim', ...hostileTables].sort());
@@ -145,13 +111,13 @@ describe('hostile table and column names', () => {
     await pgTarget.query(
       `CREATE SCHEMA ${pgQuote(outSchema)}; CREATE TABLE ${pgQuote(outSchema)}.victim (v int)`,
     );
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: hostileTables,
       source: { connection: 'my_source', schema: myDb },
       target: { connection: 'pg_target', schema: outSchema },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     expect(await pgTables(pgTarget, outSchema)).toEqual(
       ['_mms_checkpoint', 'victim', ...hostileTables].sort(),

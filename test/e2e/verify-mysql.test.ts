@@ -1,36 +1,31 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient, type JobSpecInput } from '../../src/client';
+import type { JobSpecInput } from '../../src/client';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import type { TaskResult } from '../../src/core/task';
 import { createMysqlMixedTable } from '../fixtures/my-mixed';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
+import { uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 const rows = 20_000;
-const myAdmin = mysqlAdminPool();
-const pgAdmin = adminPool(services.pg.sourceDb);
-const pgTargetAdmin = adminPool(services.pg.targetDb);
+const stack = useStack('verify_my', { connections: mysqlConnectionEntries() });
+const { mysql: myAdmin, source: pgAdmin, target: pgTargetAdmin } = stack;
 const myTable = uniqueName('e2e_vmy');
 const pgSchema = uniqueName('e2e_vpg');
 const backSchema = uniqueName('e2e_vmy_pg');
-const taskQueue = uniqueName('q_verify_my');
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 /** Runs a job with checksum verification to its end. */
 async function run(spec: Omit<JobSpecInput, 'kind'>) {
-  const job = await client.start({ kind: 'tables', chunkRows: 5_000, verify: { mode: 'checksum' }, ...spec });
-  return { jobId: job.jobId, report: await client.result(job.jobId) };
+  const job = await stack.client.start({
+    kind: 'tables',
+    chunkRows: 5_000,
+    verify: { mode: 'checksum' },
+    ...spec,
+  });
+  return { jobId: job.jobId, report: await stack.client.result(job.jobId) };
 }
 
 beforeAll(async () => {
@@ -38,38 +33,13 @@ beforeAll(async () => {
   await createMixedTable(pgAdmin, pgSchema, 'orders', rows);
   // MySQL stores no NaN: such a row could not be copied (see the MySQL e2e test).
   await pgAdmin.query(`UPDATE "${pgSchema}".orders SET ratio = NULL WHERE ratio = 'NaN'`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my_source: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.sourceDb,
-        user: mysqlSettings.readerUser,
-        passwordEnv: 'MMS_MYSQL_READER_PASSWORD',
-      },
-      my_target: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.targetDb,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 }, 300_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   await myAdmin.query(`DROP TABLE IF EXISTS ${quoteIdent(mysqlSettings.sourceDb)}.${quoteIdent(myTable)}`);
   await myAdmin.query(`DROP DATABASE IF EXISTS ${quoteIdent(pgSchema)}`);
   await pgAdmin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
   await pgTargetAdmin.query(`DROP SCHEMA IF EXISTS "${backSchema}" CASCADE`);
-  await Promise.all([myAdmin.end(), pgAdmin.end(), pgTargetAdmin.end()]);
 });
 
 describe('checksum verification between PostgreSQL and MySQL through a worker', () => {
@@ -104,7 +74,7 @@ describe('checksum verification between PostgreSQL and MySQL through a worker', 
       verify: { mode: 'checksum', only: true },
     });
     expect(report.status).toBe('failed');
-    const error: unknown = await client.temporal.workflow
+    const error: unknown = await stack.client.temporal.workflow
       .getHandle(`${jobId}/${pgSchema}.orders`)
       .result()
       .catch((e: unknown) => e);
