@@ -4,28 +4,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient, type JobReport, type JobSpecInput, type JobStatusInfo } from '../../src/client';
+import type { JobReport, JobSpecInput, JobStatusInfo } from '../../src/client';
 import { jobSpecJsonSchema } from '../../src/spec/json-schema';
 import { createMixedTable } from '../fixtures/pg-mixed';
 import { mmsCommand, runMms } from '../support/cli';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  waitFor,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services, spawnWorker, uniqueName, waitFor, type WorkerProcess } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const schema = uniqueName('e2e_cli');
-const taskQueue = uniqueName('q_cli');
-const connectionsFile = writeConnectionsFile();
+// The worker is spawned below, on a metrics port found at run time.
+const stack = useStack('cli', { worker: false });
+const { source, target, schema, taskQueue, connectionsFile } = stack;
 let metricsPort: number;
 let worker: WorkerProcess;
-let client: MigrationClient;
 
 const mms = (...args: string[]) => runMms(args, { taskQueue });
 
@@ -66,14 +56,10 @@ beforeAll(async () => {
     30_000,
     'the worker and its metrics endpoint',
   );
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
   await worker?.stop();
-  await client?.close();
-  await source.end();
-  await target.end();
 });
 
 describe('mms validate and mms schema', () => {
@@ -256,9 +242,9 @@ describe('mms worker', () => {
       return (series) => Number(lines.find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? 0);
     };
     const before = await scrape();
-    await client.result((await client.start(spec())).jobId);
-    const failed = await client.start(spec({ tables: ['nope'] }));
-    await client.result(failed.jobId).catch(() => undefined);
+    await stack.client.result((await stack.client.start(spec())).jobId);
+    const failed = await stack.client.start(spec({ tables: ['nope'] }));
+    await stack.client.result(failed.jobId).catch(() => undefined);
     const after = await scrape();
     const moved = (series: string): number => after(series) - before(series);
 

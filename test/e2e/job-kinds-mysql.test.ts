@@ -2,18 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import type { JobReport } from '../../src/core/task';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
-import { mysqlAdminPool, mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
+import { uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 // MySQL sources live in mms_source, the only database the read-only user may read.
 const db = mysqlSettings.sourceDb;
@@ -21,7 +14,6 @@ const events = uniqueName('e2e_myparts');
 const byYear = uniqueName('e2e_myyear');
 const subparts = uniqueName('e2e_mysub');
 const listed = uniqueName('e2e_mylist');
-const taskQueue = uniqueName('q_kinds_my');
 const rowsPerMonth = 100;
 const months = Array.from({ length: 12 }, (_, i) => String(i + 1).padStart(2, '0'));
 /** Partition p2024_MM holds the dates of month MM: VALUES LESS THAN the first of the next month. */
@@ -29,12 +21,15 @@ const upperOf = (m: string): string =>
   m === '12' ? '2025-01-01' : `2024-${String(Number(m) + 1).padStart(2, '0')}-01`;
 
 const localDir = mkdtempSync(path.join(os.tmpdir(), 'mms-myparts-'));
-const myAdmin = mysqlAdminPool();
-const pgTarget = adminPool(services.pg.targetDb);
+const stack = useStack('kinds_my', {
+  connections: {
+    ...mysqlConnectionEntries(),
+    local_out: { engine: 'local', path: localDir, format: 'jsonl' },
+  },
+});
+const { mysql: myAdmin, target: pgTarget } = stack;
 const pgSchemas: string[] = [];
 const myDatabases: string[] = [];
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 interface Digest {
   n: string;
@@ -85,7 +80,7 @@ async function run(
   partitions: Record<string, unknown>[],
   extra: Record<string, unknown> = {},
 ): Promise<{ report?: JobReport; code?: string }> {
-  const job = await client.start({
+  const job = await stack.client.start({
     kind: 'partitions',
     source: { connection: 'my_source', schema: db },
     target,
@@ -96,7 +91,7 @@ async function run(
     ...extra,
   });
   try {
-    return { report: await client.result(job.jobId) };
+    return { report: await stack.client.result(job.jobId) };
   } catch (e) {
     let cause: unknown = e;
     while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
@@ -154,22 +149,13 @@ beforeAll(async () => {
     `CREATE TABLE ${quoteIdent(db)}.${quoteIdent(listed)} (id int NOT NULL, region varchar(8) NOT NULL, PRIMARY KEY (id, region))
      PARTITION BY LIST COLUMNS(region) (PARTITION eu VALUES IN ('de', 'fr'), PARTITION us VALUES IN ('us'))`,
   );
-  const local_out = { engine: 'local', path: localDir, format: 'jsonl' };
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({ ...mysqlConnectionEntries(), local_out }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   for (const t of [events, byYear, subparts, listed])
     await myAdmin.query(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(t)}`);
   for (const d of myDatabases) await myAdmin.query(`DROP DATABASE IF EXISTS ${quoteIdent(d)}`);
   for (const s of pgSchemas) await pgTarget.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await Promise.all([myAdmin.end(), pgTarget.end()]);
   rmSync(localDir, { recursive: true, force: true });
 });
 
@@ -321,14 +307,14 @@ describe('shards across MySQL databases', () => {
     }
     const out = pgOut('e2e_myshards');
     // The read-only user sees only mms_source, so these databases are read through the root connection.
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'shards',
       source: { connection: 'my_target', schema: dbs[0]! },
       target: { connection: 'pg_target', schema: out },
       shards: [{ target: 'orders_all', tables: dbs.map((d) => `${d}.orders`), shardColumn: 'source_db' }],
       verify: { mode: 'checksum' },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.results[0]?.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
     expect(report.results[0]).toMatchObject({
@@ -350,7 +336,7 @@ describe('shards across MySQL databases', () => {
 describe('mms plan on a MySQL target', () => {
   it('shows the exact statements prepare would run against the target as it is now, and runs none', async () => {
     const fresh = myOut('e2e_myplan');
-    const plan = await client.plan({
+    const plan = await stack.client.plan({
       kind: 'partitions',
       source: { connection: 'my_source', schema: db },
       target: { connection: 'my_target', schema: fresh },
@@ -377,7 +363,7 @@ describe('mms plan on a MySQL target', () => {
       { table: events, include: ['p2024_06'] },
     ]);
     expect(report?.status).toBe('succeeded');
-    const second = await client.plan({
+    const second = await stack.client.plan({
       kind: 'partitions',
       source: { connection: 'my_source', schema: db },
       target: { connection: 'my_target', schema: existing },
@@ -402,7 +388,7 @@ describe('mms plan on a MySQL target', () => {
 
   it('shows CREATE TABLE for a plain MySQL table too', async () => {
     const fresh = myOut('e2e_myplan_table');
-    const plan = await client.plan({
+    const plan = await stack.client.plan({
       kind: 'tables',
       tables: [listed],
       source: { connection: 'my_source', schema: db },

@@ -1,19 +1,12 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import { qualifiedName } from '../../src/connectors/postgres/postgres-dialect';
 import type { JobSpecInput } from '../../src/spec/job-spec';
 import type { TaskResult } from '../../src/core/task';
-import { mysqlAdminPool, mysqlConnectionEntry, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 /**
  * Cast rules and the policy for values a target cannot hold, through the real stack: by default a
@@ -21,19 +14,14 @@ import {
  * a lossy cast is refused before anything is copied; NULL, clamping, lossy casts and boolean
  * tinyints happen only when the spec asks. Every successful copy is checksum-verified.
  */
-const pg = adminPool(services.pg.sourceDb);
-const pgTarget = adminPool(services.pg.targetDb);
-const my = mysqlAdminPool();
-const schema = uniqueName('e2e_types');
 // MySQL sources live in mms_source, the only database the read-only user may read.
 const flags = uniqueName('e2e_flags');
 const badFlags = uniqueName('e2e_badflags');
 const odd = uniqueName('e2e_odd');
 const myOut = uniqueName('e2e_types_my');
-const taskQueue = uniqueName('q_types');
+const stack = useStack('types', { connections: mysqlConnectionEntries(mysqlSettings.sourceDb, myOut) });
+const { source: pg, target: pgTarget, mysql: my, schema } = stack;
 const outSchemas: string[] = [];
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 const fromPg = { source: { connection: 'pg_source', schema } };
 const fromMy = { source: { connection: 'my_source', schema: mysqlSettings.sourceDb } };
@@ -47,14 +35,14 @@ function pgOut(prefix: string): { connection: string; schema: string } {
 
 /** Runs a job of one table and returns its task result. */
 async function runTable(spec: Omit<JobSpecInput, 'kind' | 'tables'>, table: string): Promise<TaskResult> {
-  const job = await client.start({
+  const job = await stack.client.start({
     kind: 'tables',
     tables: [table],
     chunkRows: 500,
     verify: { mode: 'checksum' },
     ...spec,
   });
-  const report = await client.result(job.jobId);
+  const report = await stack.client.result(job.jobId);
   expect(report.results).toHaveLength(1);
   return report.results[0]!;
 }
@@ -124,24 +112,13 @@ beforeAll(async () => {
        (4, NULL, NULL, NULL)`,
   );
   await my.query(`CREATE DATABASE ${myOut}`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my_source: mysqlConnectionEntry(mysqlSettings.sourceDb, { reader: true }),
-      my_target: mysqlConnectionEntry(myOut),
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
   for (const table of [flags, badFlags, odd]) await my.query(`DROP TABLE IF EXISTS ${myTable(table)}`);
   await my.query(`DROP DATABASE IF EXISTS ${myOut}`);
   await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   for (const out of outSchemas) await pgTarget.query(`DROP SCHEMA IF EXISTS ${out} CASCADE`);
-  await Promise.all([pg.end(), pgTarget.end(), my.end()]);
 });
 
 describe('values a target cannot hold', () => {
@@ -251,7 +228,7 @@ describe('cast rules', () => {
       target: out,
       casts: [{ type: 'json', to: 'text' }],
     };
-    const plan = await client.plan(spec as JobSpecInput);
+    const plan = await stack.client.plan(spec as JobSpecInput);
     const columns = plan.tasks[0]!.columns;
     expect(columns.find((c) => c.name === 'doc')).toEqual({
       name: 'doc',
@@ -315,12 +292,15 @@ describe('cast rules', () => {
     const spec = { kind: 'tables', tables: ['metrics'], ...fromPg, target: out };
     const refused = `${schema}.metrics.peak: casting double precision (float64) to float32 is lossy (it rounds each double to the nearest float32); allow it with "lossy: true" in casts[0]`;
     const lossy = { column: 'metrics.peak', to: 'float32' };
-    expect(await failureOf(client.plan({ ...spec, casts: [lossy] } as JobSpecInput))).toEqual({
+    expect(await failureOf(stack.client.plan({ ...spec, casts: [lossy] } as JobSpecInput))).toEqual({
       type: 'LOSSY_CONVERSION',
       message: refused,
     });
-    const job = await client.start({ ...spec, casts: [lossy] } as JobSpecInput);
-    expect(await failureOf(client.result(job.jobId))).toEqual({ type: 'LOSSY_CONVERSION', message: refused });
+    const job = await stack.client.start({ ...spec, casts: [lossy] } as JobSpecInput);
+    expect(await failureOf(stack.client.result(job.jobId))).toEqual({
+      type: 'LOSSY_CONVERSION',
+      message: refused,
+    });
     const created = await pgTarget.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [out.schema]);
     expect(created.rows).toHaveLength(0);
     const allowed = await runTable({ ...fromPg, target: out, casts: [{ ...lossy, lossy: true }] }, 'metrics');
