@@ -1,24 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { payloadCodecFromEnv, startCodecServer } from '../../src/client/payload-codec';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services } from '../support/services';
+import { useStack } from '../support/stack';
 
 const key = randomBytes(32).toString('base64');
-const source = adminPool(services.pg.sourceDb);
-const schema = uniqueName('e2e_codec');
+// This file runs in its own process, so the key set here reaches only this test's client.
+process.env.MMS_PAYLOAD_KEY = key;
+const stack = useStack('codec', { workerEnv: { MMS_PAYLOAD_KEY: key } });
+const { source, schema } = stack;
 const marker = 'plaintext_marker_table';
-const taskQueue = uniqueName('q_codec');
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 beforeAll(async () => {
   await source.query(
@@ -28,27 +20,17 @@ beforeAll(async () => {
   await source.query(
     `GRANT USAGE ON SCHEMA ${schema} TO ${services.pg.readerUser}; GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${services.pg.readerUser}`,
   );
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile(), env: { MMS_PAYLOAD_KEY: key } });
-  // This file runs in its own process, so the key set here reaches only this test's client.
-  process.env.MMS_PAYLOAD_KEY = key;
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
 });
 
 describe('payload encryption', () => {
   it('keeps table names out of the stored history, while the client and the codec endpoint read it', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: [marker],
       source: { connection: 'pg_source', schema },
       target: { connection: 'pg_target' },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     expect(report.results[0]?.table).toBe(`${schema}.${marker}`);
 

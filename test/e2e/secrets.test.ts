@@ -4,27 +4,29 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 const root = path.resolve(__dirname, '../..');
-const source = adminPool(services.pg.sourceDb);
-const schema = uniqueName('e2e_secret');
-const taskQueue = uniqueName('q_secret');
 const role = uniqueName('mms_secret_role');
 // Distinctive values: if either shows up anywhere, it leaked.
 const password = `Pw-${uniqueName('distinct')}-x9`;
 const wrongPassword = `WrongPw-${uniqueName('distinct')}-q7`;
-let worker: WorkerProcess;
-let client: MigrationClient;
+const pgBase = {
+  engine: 'postgres',
+  host: services.pg.host,
+  port: services.pg.port,
+  database: services.pg.sourceDb,
+};
+const stack = useStack('secret', {
+  connections: {
+    secret_source: { ...pgBase, user: role, passwordEnv: 'MMS_TEST_SECRET_PW' },
+    wrong_source: { ...pgBase, user: role, password: wrongPassword },
+  },
+  workerEnv: { MMS_TEST_SECRET_PW: password, MMS_LOG_LEVEL: 'debug' },
+});
+const { source, schema, taskQueue } = stack;
 
 /** The full history of a workflow as JSON, from the real `temporal` CLI. */
 function historyJson(workflowId: string): string {
@@ -50,29 +52,11 @@ beforeAll(async () => {
   await source.query(
     `GRANT USAGE ON SCHEMA ${schema} TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`,
   );
-  const pgBase = {
-    engine: 'postgres',
-    host: services.pg.host,
-    port: services.pg.port,
-    database: services.pg.sourceDb,
-  };
-  const connectionsFile = writeConnectionsFile({
-    secret_source: { ...pgBase, user: role, passwordEnv: 'MMS_TEST_SECRET_PW' },
-    wrong_source: { ...pgBase, user: role, password: wrongPassword },
-  });
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile,
-    env: { MMS_TEST_SECRET_PW: password, MMS_LOG_LEVEL: 'debug' },
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
+  await stack.worker.stop();
   await source.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
-  await source.end();
 });
 
 describe('connection passwords', () => {
@@ -96,27 +80,27 @@ describe('connection passwords', () => {
     expect(cli.stdout).toContain('succeeded');
 
     const histories = [historyJson(jobId), historyJson(`${jobId}/${schema}.accounts`)];
-    expect(worker.output()).toContain('secret_source');
+    expect(stack.worker.output()).toContain('secret_source');
     expect(histories[1]).toContain('copyTable');
-    for (const text of [...histories, worker.output(), cli.stdout, cli.stderr]) {
+    for (const text of [...histories, stack.worker.output(), cli.stdout, cli.stderr]) {
       expect(text).not.toContain(password);
     }
   });
 
   it('stay out of the failure a wrong password causes, which fails once as AUTH_FAILED', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'database',
       source: { connection: 'wrong_source', schema },
       target: { connection: 'pg_target' },
     });
-    await expect(client.result(job.jobId)).rejects.toMatchObject({
+    await expect(stack.client.result(job.jobId)).rejects.toMatchObject({
       cause: { cause: { type: 'AUTH_FAILED' } },
     });
     const history = historyJson(job.jobId);
     expect(history).toContain('AUTH_FAILED');
     // Terminal: the discovery activity ran once, not again and again.
     expect(history.match(/"attempt":\s*2/g)).toBeNull();
-    for (const text of [history, worker.output()]) {
+    for (const text of [history, stack.worker.output()]) {
       expect(text).not.toContain(wrongPassword);
       expect(text).not.toContain(password);
     }

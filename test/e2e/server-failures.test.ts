@@ -4,20 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient, type JobSpecInput } from '../../src/client';
+import type { JobSpecInput } from '../../src/client';
 import type { JobReport } from '../../src/core/task';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
 import { copyActivity } from '../support/history';
-import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  waitFor,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntry, mysqlSettings } from '../support/mysql';
+import { services, uniqueName, waitFor } from '../support/services';
+import { useStack } from '../support/stack';
 
 /**
  * Server-side failures that need a live server to happen at all, through the real stack: a real
@@ -25,17 +18,12 @@ import {
  * backoff, and the job completes with every row exactly once), and a target whose storage fills up
  * (terminal: the task fails once, naming the problem, and keeps only whole committed chunks).
  */
-const source = adminPool(services.pg.sourceDb);
-const target = adminPool(services.pg.targetDb);
-const my = mysqlAdminPool();
-const schema = uniqueName('e2e_srv');
-const taskQueue = uniqueName('q_srv');
+const stack = useStack('srv', { connections: { my_target: mysqlConnectionEntry(mysqlSettings.targetDb) } });
+const { source, target, mysql: my, schema } = stack;
 /** `orders`: the mixed-types fixture. `plain`: columns a MEMORY table can hold, for MySQL targets. */
 const mixedRows = 20_000;
 const plainRows = 20_000;
 const chunkRows = 500;
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 /**
  * A tiny tmpfs for a PostgreSQL tablespace, mounted while this file loads so that the test can be
@@ -61,25 +49,11 @@ beforeAll(async () => {
   await source.query(`CREATE TABLE ${schema}.plain (id bigint PRIMARY KEY, name varchar(100) NOT NULL, qty int NOT NULL);
     INSERT INTO ${schema}.plain SELECT g, md5(g::text) || '-' || g, g * 7 % 1000 FROM generate_series(1, ${plainRows}) g;
     GRANT SELECT ON ${schema}.plain TO ${services.pg.readerUser}`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my_target: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: mysqlSettings.targetDb,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-    }),
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
 }, 300_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
+  // The worker stops first: its sessions on the target could keep files in the tablespace open.
+  await stack.worker.stop();
   if ('dir' in tiny) {
     try {
       if (tablespaceCreated) await target.query(`DROP TABLESPACE IF EXISTS ${tablespace}`);
@@ -94,12 +68,11 @@ afterAll(async () => {
     }
   }
   await source.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
-  await Promise.all([source.end(), target.end(), my.end()]);
 });
 
 /** Starts a one-table job from the PostgreSQL source. */
 async function startJob(table: string, spec: Omit<JobSpecInput, 'source'>) {
-  const job = await client.start({
+  const job = await stack.client.start({
     kind: 'tables',
     tables: [table],
     source: { connection: 'pg_source', schema },
@@ -174,9 +147,9 @@ async function expectOneDeadlockRetried(
     90_000,
     'a chunk committed after the deadlock',
   );
-  const report = await client.result(job.jobId);
+  const report = await stack.client.result(job.jobId);
   expect(report.status).toBe('succeeded');
-  const copy = await copyActivity(client, job.taskId);
+  const copy = await copyActivity(stack.client, job.taskId);
   const backoffMs = resumed - deadlockAt;
   console.log(
     `${engine} deadlock: next chunk committed ${backoffMs} ms later; copy attempts: ${copy.attempt}`,
@@ -351,11 +324,11 @@ describe('a full target is terminal: the task fails once, naming the problem, wi
   async function failingJob(table: string, spec: Omit<JobSpecInput, 'source'>) {
     const started = Date.now();
     const { jobId, taskId } = await startJob(table, spec);
-    const report = await client.result(jobId);
+    const report = await stack.client.result(jobId);
     const ms = Date.now() - started;
     expect(report.status).toBe('failed');
     expect(report.tasks).toMatchObject({ failed: 1 });
-    const copy = await copyActivity(client, taskId);
+    const copy = await copyActivity(stack.client, taskId);
     return { error: report.results[0]?.error, copy, taskId, ms };
   }
 

@@ -3,23 +3,14 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress, JobReport } from '../../src/client';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  waitFor,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { services, uniqueName, waitFor } from '../support/services';
+import { useStack } from '../support/stack';
 
-const source = adminPool(services.pg.sourceDb);
-const schema = uniqueName('e2e_tcli');
-const taskQueue = uniqueName('q_tcli');
-let worker: WorkerProcess;
+const stack = useStack('tcli');
+const { source, schema, taskQueue } = stack;
 
 /** Runs the real `temporal` CLI against the test server and parses its JSON output; fails on a non-zero exit. */
 async function temporal<T>(...args: string[]): Promise<T> {
@@ -46,12 +37,6 @@ const progress = async (workflowId: string): Promise<JobProgress> =>
 
 beforeAll(async () => {
   for (const table of ['a', 'b', 'c']) await createMixedTable(source, schema, table, 3_000);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await source.end();
 });
 
 describe('the temporal CLI, with no mms tooling', () => {
