@@ -1,42 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable } from '../fixtures/pg-mixed';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 /*
  * A job-wide rate limit (`jobThrottle`) is shared by the tasks that may run at once: two tables
  * copied side by side under 10,000 rows/s each go at about 5,000 rows/s, so the job stays within its
  * limit while both run.
  */
-const source = adminPool(services.pg.sourceDb);
-const schema = uniqueName('e2e_jthrottle');
-const taskQueue = uniqueName('q_jthrottle');
+const stack = useStack('jthrottle');
+const { source, schema } = stack;
 const rows = 20_000;
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 beforeAll(async () => {
   for (const name of ['a', 'b']) await createMixedTable(source, schema, name, rows);
-  worker = spawnWorker({ taskQueue, connectionsFile: writeConnectionsFile() });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.close();
-  await source.end();
 });
 
 describe('a job-wide throttle', () => {
   it('splits its limit between the tasks running at once: each stays under its share, and near it', async () => {
-    const job = await client.start({
+    const job = await stack.client.start({
       kind: 'tables',
       tables: ['a', 'b'],
       source: { connection: 'pg_source', schema },
@@ -45,7 +27,7 @@ describe('a job-wide throttle', () => {
       maxParallelTasks: 2,
       jobThrottle: { rowsPerSecond: 10_000 },
     });
-    const report = await client.result(job.jobId);
+    const report = await stack.client.result(job.jobId);
     expect(report.status).toBe('succeeded');
     const rates = report.results.map((r) => r.rowsWritten! / (r.copyMs! / 1000));
     console.log(

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationClient } from '../../src/client';
 import type { TaskResult } from '../../src/core/task';
-import { mysqlAdminPool, mysqlSettings } from '../support/mysql';
-import { s3Settings } from '../support/s3';
-import {
-  adminPool,
-  services,
-  spawnWorker,
-  uniqueName,
-  writeConnectionsFile,
-  type WorkerProcess,
-} from '../support/services';
+import { mysqlConnectionEntry } from '../support/mysql';
+import { s3ConnectionEntry, s3WorkerEnv } from '../support/s3';
+import { adminPool, services, uniqueName } from '../support/services';
+import { useStack } from '../support/stack';
 
 /**
  * Every source × target pair through the real workflow, each verified by checksums that must agree
@@ -22,11 +15,12 @@ import {
 const engines = ['pg', 'mysql', 's3'] as const;
 type Engine = (typeof engines)[number];
 const rows = 5_000;
-const pg = adminPool(services.pg.sourceDb);
-const my = mysqlAdminPool();
 const name = uniqueName('pairs');
-const s3Prefix = `${uniqueName('pairs')}/`;
-const taskQueue = uniqueName('q_pairs');
+const stack = useStack('pairs', {
+  connections: { my: mysqlConnectionEntry(name), lake: s3ConnectionEntry(`${uniqueName('pairs')}/`) },
+  workerEnv: s3WorkerEnv,
+});
+const { source: pg, mysql: my } = stack;
 const place: Record<Engine, { connection: string; schema: string }> = {
   pg: { connection: 'pg_source', schema: name },
   mysql: { connection: 'my', schema: name },
@@ -36,12 +30,10 @@ const targetConnection: Record<Engine, string> = { pg: 'pg_target', mysql: 'my',
 const matrix: string[] = [];
 /** The target schema of each pair, e.g. `pg>pg`. */
 const outputs = new Map<string, string>();
-let worker: WorkerProcess;
-let client: MigrationClient;
 
 async function migrate(from: Engine, to: Engine, targetSchema: string): Promise<TaskResult> {
   if (to === 'mysql') await my.query(`CREATE DATABASE IF NOT EXISTS ${targetSchema}`);
-  const job = await client.start({
+  const job = await stack.client.start({
     kind: 'tables',
     tables: ['portable'],
     source: place[from],
@@ -49,7 +41,7 @@ async function migrate(from: Engine, to: Engine, targetSchema: string): Promise<
     chunkRows: 2_000,
     verify: { mode: 'checksum' },
   });
-  const report = await client.result(job.jobId);
+  const report = await stack.client.result(job.jobId);
   return report.results[0]!;
 }
 
@@ -85,30 +77,6 @@ beforeAll(async () => {
     `GRANT USAGE ON SCHEMA ${name} TO ${services.pg.readerUser}; GRANT SELECT ON ALL TABLES IN SCHEMA ${name} TO ${services.pg.readerUser}`,
   );
   await my.query(`CREATE DATABASE ${name}`);
-  worker = spawnWorker({
-    taskQueue,
-    connectionsFile: writeConnectionsFile({
-      my: {
-        engine: 'mysql',
-        host: mysqlSettings.host,
-        port: mysqlSettings.port,
-        database: name,
-        user: mysqlSettings.user,
-        passwordEnv: 'MMS_MYSQL_PASSWORD',
-      },
-      lake: {
-        engine: 's3',
-        endpoint: s3Settings.endpoint,
-        region: s3Settings.region,
-        bucket: s3Settings.bucket,
-        prefix: s3Prefix,
-        accessKeyId: s3Settings.accessKeyId,
-        secretAccessKeyEnv: 'MMS_S3_SECRET_KEY',
-      },
-    }),
-    env: { MMS_S3_SECRET_KEY: s3Settings.secretAccessKey },
-  });
-  client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
   // The MySQL and S3 sources are filled by mms itself, verified on the way.
   for (const to of ['mysql', 's3'] as const) {
     const seeded = await migrate('pg', to, name);
@@ -118,10 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.log(`pair matrix (checksum-verified, ${rows} rows):\n${matrix.join('\n')}`);
-  await worker?.stop();
-  await client?.close();
   await my.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-  await Promise.all([pg.end(), my.end()]);
 });
 
 describe('every source × target pair', () => {
