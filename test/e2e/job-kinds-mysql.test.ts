@@ -101,7 +101,8 @@ async function run(
 
 /** Asserts every task of a report passed the gate and the checksum comparison, with 100 rows each. */
 function expectVerified(report: JobReport | undefined, partitions: string[]): void {
-  expect(report?.status).toBe('succeeded');
+  const failures = report?.results.filter((r) => r.status !== 'succeeded').map((r) => [r.table, r.error]);
+  expect(report?.status, JSON.stringify(failures)).toBe('succeeded');
   const results = [...(report?.results ?? [])].sort((a, b) => a.table.localeCompare(b.table));
   expect(results.map((r) => r.table)).toEqual(partitions.map((p) => `${db}.${events}/${p}`));
   for (const r of results) {
