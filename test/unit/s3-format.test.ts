@@ -168,6 +168,21 @@ describe('the Parquet part format', () => {
     });
   });
 
+  it('keeps wide texts whole in the data, and only 16-byte bounds of them in the footer', async () => {
+    const columns = [column('id', { kind: 'int64' }), column('body', { kind: 'text' })];
+    const rows: Row[] = [
+      [1n, `${'a'.repeat(3_000_000)}z`],
+      [2n, `${'b'.repeat(3_000_000)}é`],
+    ];
+    const body = await encode(parquet, columns, rows);
+    const statistics = (await parquetMetadataAsync(new Uint8Array(body).buffer)).row_groups[0]!.columns[1]!
+      .meta_data!.statistics!;
+    expect(statistics).toMatchObject({ is_min_value_exact: false, is_max_value_exact: false });
+    expect(statistics.min_value).toBe('a'.repeat(16));
+    expect(statistics.max_value).toBe(`${'b'.repeat(15)}c`);
+    expect(await collect(parquet.decode(columns, body))).toEqual(rows);
+  });
+
   it('encodes in row-group pieces, pulling no more rows than one group ahead of the bytes', async () => {
     const columns = [column('id', { kind: 'int64' }), column('name', { kind: 'text' })];
     let pulled = 0;

@@ -1,5 +1,14 @@
-import { parquetMetadataAsync, parquetRead, type AsyncBuffer, type SchemaElement } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetRead,
+  type AsyncBuffer,
+  type RowGroup,
+  type SchemaElement,
+  type Statistics,
+} from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { unconvertMinMax } from 'hyparquet-writer/src/unconvert.js';
+import { approximateRowBytes } from '../../core/chunking';
 import type { Row } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { ColumnMeta } from '../../core/table';
@@ -12,17 +21,76 @@ import { parquetMapping, type ParquetMapping } from './s3-types';
  */
 const rowGroupRows = 10_000;
 /** Bytes of values per row group, so that wide rows (10 MB each) close a group long before 10,000 rows. */
-const rowGroupBytes = 32 * 1024 * 1024;
+const rowGroupBytes = 8 * 1024 * 1024;
+/** Encoded bytes are handed on in pieces of about this size, instead of piling up into a whole row group. */
+const pieceBytes = 1024 * 1024;
+/** Longest min/max statistic kept, in bytes: the writer's own footer default. */
+const statisticBytes = 16;
 
-/** A cheap size estimate of a row's values: exact for strings and bytes, which dominate wide rows. */
-function approximateBytes(row: Row): number {
-  let bytes = 0;
-  for (const value of row) {
-    if (typeof value === 'string') bytes += value.length;
-    else if (Buffer.isBuffer(value)) bytes += value.length;
-    else bytes += 8;
+/**
+ * The part's bytes as pieces of about {@link pieceBytes}: the writer only appends, so what it wrote
+ * can leave as soon as the next append needs room. A plain ByteWriter would double its buffer up to
+ * the whole row group, copying at every step.
+ */
+class PieceWriter extends ByteWriter {
+  private pieces: Buffer[] = [];
+
+  override ensure(size: number): void {
+    if (this.index >= pieceBytes) this.cut();
+    super.ensure(size);
   }
-  return bytes;
+
+  /** Everything written so far, in order. */
+  take(): Buffer[] {
+    this.cut();
+    return this.pieces.splice(0);
+  }
+
+  private cut(): void {
+    if (this.index === 0) return;
+    // The filled buffer leaves as it is; a fresh one takes the next bytes (no copy, no growth).
+    this.pieces.push(Buffer.from(this.buffer, 0, this.index));
+    this.buffer = new ArrayBuffer(pieceBytes);
+    this.view = new DataView(this.buffer);
+    this.index = 0;
+  }
+}
+
+/**
+ * Cuts a written row group's min/max statistics down to what the footer will hold. The writer keeps
+ * the values themselves until the footer is written, so every row group of 10 MB texts would keep
+ * two of them alive for the whole part. The bounds are cut exactly as the writer would cut them.
+ */
+function trimStatistics(group: RowGroup | undefined, schema: SchemaElement[]): void {
+  for (const [i, chunk] of (group?.columns ?? []).entries()) {
+    const statistics = chunk.meta_data?.statistics;
+    const element = schema[i + 1];
+    if (!statistics || !element) continue;
+    trimBound(statistics, element, 'min_value', 'is_min_value_exact');
+    trimBound(statistics, element, 'max_value', 'is_max_value_exact');
+  }
+}
+
+function trimBound(
+  statistics: Statistics,
+  element: SchemaElement,
+  key: 'min_value' | 'max_value',
+  exact: 'is_min_value_exact' | 'is_max_value_exact',
+): void {
+  const value = statistics[key];
+  if (!(typeof value === 'string' || value instanceof Uint8Array) || value.length <= statisticBytes) return;
+  // A prefix one unit longer than the cut gives the same bound without encoding a whole 10 MB text.
+  const head =
+    typeof value === 'string' ? value.slice(0, statisticBytes + 1) : value.subarray(0, statisticBytes + 1);
+  const cut = unconvertMinMax(head, element, key === 'max_value', statisticBytes);
+  if (cut && cut.length <= statisticBytes) {
+    statistics[key] = cut;
+    statistics[exact] = false;
+  } else {
+    // No short bound exists (JSON is never cut): no bound is better than a whole value held.
+    delete statistics[key];
+    delete statistics[exact];
+  }
 }
 
 /** A part's bytes as hyparquet's random-access file, without copying the whole part. */
@@ -63,14 +131,13 @@ async function* encodeParquet(columns: ColumnMeta[], rows: AsyncIterable<Row>): 
       ...mappings[i]!.element,
     })),
   ];
-  const writer = new ByteWriter();
-  const parquet = new ParquetWriter({ writer, schema, createdBy: 'mms' });
-  // Hands over what the writer produced so far; the writer only appends, so its buffer can be reused.
-  const take = (): Buffer => {
-    const bytes = Buffer.from(writer.getBytes());
-    writer.index = 0;
-    return bytes;
-  };
+  const writer = new PieceWriter(pieceBytes);
+  const parquet = new ParquetWriter({
+    writer,
+    schema,
+    createdBy: 'mms',
+    statisticsTruncateLength: statisticBytes,
+  });
   let group: Row[] = [];
   const writeGroup = (): void => {
     const columnData = columns.map((c, i) => ({
@@ -80,21 +147,22 @@ async function* encodeParquet(columns: ColumnMeta[], rows: AsyncIterable<Row>): 
     }));
     // Synchronous: a ByteWriter has no async flush, so write() returns no promise.
     void parquet.write({ columnData, rowGroupSize: group.length });
+    trimStatistics(parquet.row_groups.at(-1), schema);
     group = [];
   };
   let groupBytes = 0;
   for await (const row of rows) {
     group.push(row);
-    groupBytes += approximateBytes(row);
+    groupBytes += approximateRowBytes(row);
     if (group.length === rowGroupRows || groupBytes >= rowGroupBytes) {
       writeGroup();
       groupBytes = 0;
-      yield take();
+      yield* writer.take();
     }
   }
   if (group.length > 0) writeGroup();
   await parquet.finish();
-  yield take();
+  yield* writer.take();
 }
 
 async function* decodeParquet(columns: ColumnMeta[], body: Buffer): AsyncGenerator<Row> {
