@@ -39,6 +39,8 @@ export interface BenchOptions {
   worker: WorkerMode;
   /** Extra node flags for the worker. */
   nodeFlags: string[];
+  /** MALLOC_MMAP_THRESHOLD_ for the worker, as the Docker image sets it; 0 leaves glibc's default. */
+  mallocMmapThreshold: number;
   cpuProfDir?: string;
 }
 
@@ -116,6 +118,9 @@ export async function runJob(
       bundle: b.bundle,
       command: b.mms,
       nodeFlags: b.options.nodeFlags,
+      env: b.options.mallocMmapThreshold
+        ? { MALLOC_MMAP_THRESHOLD_: String(b.options.mallocMmapThreshold) }
+        : {},
       cpuProfDir: b.options.cpuProfDir && path.join(b.options.cpuProfDir, route),
     });
     const dead = worker.exited.then((why) => Promise.reject(new Error(why)));

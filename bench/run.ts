@@ -39,6 +39,7 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
       'cpu-prof': { type: 'string' },
       worker: { type: 'string', default: 'compiled' },
       'node-flags': { type: 'string', default: '' },
+      'malloc-mmap-threshold': { type: 'string', default: '131072' },
     },
   });
   const whole = (name: keyof typeof values): number => {
@@ -48,6 +49,8 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
   };
   const chosen = String(values.routes).split(',').filter(Boolean);
   const unknown = chosen.filter((name) => !routes.some((r) => r.name === name));
+  if (!(Number(values['malloc-mmap-threshold']) >= 0))
+    throw new Error('--malloc-mmap-threshold must be a number of bytes (0: glibc default)');
   if (values.worker !== 'compiled' && values.worker !== 'tsx')
     throw new Error('--worker must be compiled or tsx');
   if (unknown.length > 0)
@@ -63,11 +66,21 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
       routeTimeoutSeconds: whole('route-timeout'),
       worker: values.worker,
       nodeFlags: String(values['node-flags']).split(' ').filter(Boolean),
+      mallocMmapThreshold: Number(values['malloc-mmap-threshold']),
       cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
     },
     routes: chosen,
     json: values.json,
   };
+}
+
+/** How the worker ran, for the log and the summary line. */
+function workerLabel(options: BenchOptions): string {
+  const flags = options.nodeFlags.length ? ` ${options.nodeFlags.join(' ')}` : '';
+  const malloc = options.mallocMmapThreshold
+    ? `, MALLOC_MMAP_THRESHOLD_=${options.mallocMmapThreshold} (as in the Docker image)`
+    : ', glibc malloc defaults';
+  return `${options.worker}${flags}${malloc}`;
 }
 
 /** The worker's connections: names only, secrets from the environment it inherits. */
@@ -234,7 +247,7 @@ async function main(): Promise<void> {
       });
     }
     b.bundle = await bundleWorkflows();
-    log(`worker: ${options.worker}${options.nodeFlags.length ? ` with ${options.nodeFlags.join(' ')}` : ''}`);
+    log(`worker: ${workerLabel(options)}`);
     b.mms = mmsCommand(options.worker);
 
     for (const route of routes.filter((r) => chosen.includes(r.name))) {
@@ -275,7 +288,7 @@ async function main(): Promise<void> {
   );
   console.log(formatTable(results));
   console.log(
-    `\nworker ${options.worker}${options.nodeFlags.length ? ` (${options.nodeFlags.join(' ')})` : ''}; ` +
+    `\nworker ${workerLabel(options)}; ` +
       `chunkRows ${options.chunkRows}; whole run ${(totalSeconds / 60).toFixed(1)} min; ` +
       `load average ${machine.loadAverage} before, ${machineInfo().loadAverage} after`,
   );

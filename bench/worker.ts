@@ -71,6 +71,8 @@ export async function startWorker(options: {
   command: string[];
   /** Extra node flags, such as V8 heap settings. */
   nodeFlags?: string[];
+  /** Extra environment, such as glibc malloc settings. */
+  env?: NodeJS.ProcessEnv;
   cpuProfDir?: string;
 }): Promise<BenchWorker> {
   const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
@@ -85,6 +87,7 @@ export async function startWorker(options: {
         MMS_CONNECTIONS_FILE: options.connectionsFile,
         MMS_WORKFLOW_BUNDLE: options.bundle,
         MMS_LOG_LEVEL: 'warn',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -21,6 +21,7 @@ import { taskWarnings } from '../core/warnings';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
 import { openSource, openTarget, valueLimitsOf } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
+import { collectingAfterWideRows } from '../worker/heap';
 import { recordChunk } from '../worker/metrics';
 import { ChunkWatch } from './chunk-watch';
 import { classified } from './errors';
@@ -141,7 +142,10 @@ export function createActivities(cache: ConnectorCache) {
             const chunkStarted = performance.now();
             const range = await source.nextChunk(table, after, await sizer.next(source, after, encoding));
             if (!range) break;
-            const chunk = countingBytes(await source.read(table, range, encoding));
+            const chunk = collectingAfterWideRows(
+              countingBytes(await source.read(table, range, encoding)),
+              sizer.rowBytes,
+            );
             const previous: Checkpoint = checkpoint;
             checkpoint = await watch.during(chunk, () =>
               target.writeChunk({

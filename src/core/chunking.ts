@@ -35,6 +35,8 @@ export function rowsPerChunk(
 
 /** Rows read to measure a table's row width before its first chunk. */
 const sampleRows = 8;
+/** The sample stops once it has read this much. */
+const sampleBytes = 1024 * 1024;
 
 /**
  * Rows per chunk for one table's copy, so that a chunk stays near `chunkBytes` of data.
@@ -71,13 +73,22 @@ export class ChunkSizer {
     return Math.max(1, Math.min(chunkRows, fromStatistics, Math.floor(chunkBytes / this.measuredRowBytes)));
   }
 
+  /** The measured average bytes per row; 0 before any measurement. */
+  get rowBytes(): number {
+    return this.measuredRowBytes;
+  }
+
   /** Records what a committed chunk read, for the size of the next one. */
   observe(rows: number, bytes: number): void {
     if (rows > 0 && bytes > 0) this.measuredRowBytes = bytes / rows;
   }
 }
 
-/** The average bytes per row of up to {@link sampleRows} rows after `after`, read and dropped; null when none remain. */
+/**
+ * The average bytes per row of up to {@link sampleRows} rows after `after`, read and dropped; null
+ * when none remain. It stops at {@link sampleBytes}: one 10 MB row says enough, and reading eight
+ * of them only to drop them would cost the worker 80 MB of garbage before its first chunk.
+ */
 async function sampleRowBytes(
   source: Source,
   table: TableMeta,
@@ -86,15 +97,36 @@ async function sampleRowBytes(
 ): Promise<number | null> {
   const range = await source.nextChunk(table, after, sampleRows);
   if (!range) return null;
-  const chunk = countingBytes(await source.read(table, range, encoding));
+  const chunk = await source.read(table, range, encoding);
+  let rows = 0;
+  let bytes = 0;
+  let stopped = false;
   try {
-    if (chunk.data.encoding === ChunkEncoding.Rows) for await (const _ of chunk.data.rows);
-    else for await (const _ of chunk.data.stream);
+    if (chunk.data.encoding === ChunkEncoding.Rows) {
+      for await (const row of chunk.data.rows) {
+        rows++;
+        bytes += approximateRowBytes(row);
+        if (bytes >= sampleBytes) {
+          stopped = true;
+          break;
+        }
+      }
+    } else {
+      // COPY text: every row ends with a newline byte, and values escape theirs.
+      for await (const piece of chunk.data.stream as AsyncIterable<Buffer>) {
+        bytes += piece.length;
+        for (let at = piece.indexOf(10); at !== -1; at = piece.indexOf(10, at + 1)) rows++;
+        if (bytes >= sampleBytes && rows > 0) {
+          stopped = true;
+          break;
+        }
+      }
+    }
   } finally {
-    chunk.release();
+    // A read stopped early leaves its connection in the middle of a result: closed, not reused.
+    chunk.release(stopped ? new Error('row-width sample read enough') : undefined);
   }
-  const rows = chunk.rowsRead();
-  return rows > 0 ? chunk.bytesRead!() / rows : null;
+  return rows > 0 ? bytes / rows : null;
 }
 
 /** A cheap size estimate of a row's values: exact for strings and bytes, which dominate wide rows. */

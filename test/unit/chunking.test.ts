@@ -70,6 +70,7 @@ describe('the chunk sizer', () => {
   const limits = { chunkRows: 50_000, chunkBytes: 64 * mib };
   const wide = (rowBytes: number, rows = 100) => {
     const reads: number[] = [];
+    const released: (Error | undefined)[] = [];
     const source = {
       encodings: [ChunkEncoding.Rows],
       nextChunk: (_t: TableMeta, after: string[] | null, maxRows: number) => {
@@ -91,24 +92,28 @@ describe('the chunk sizer', () => {
         return Promise.resolve({
           data: { encoding: ChunkEncoding.Rows, rows: generate() },
           rowsRead: () => read,
-          release: () => undefined,
+          release: (error?: Error) => void released.push(error),
         });
       },
     } as unknown as Source;
-    return { source, reads };
+    return { source, reads, released };
   };
 
   it('measures a sample of the rows when the table has no statistics, so 10 MB rows get small chunks', async () => {
-    const { source, reads } = wide(10 * mib);
+    const { source, reads, released } = wide(10 * mib);
     const sizer = new ChunkSizer(limits, table(['id']));
     expect(await sizer.next(source, null, ChunkEncoding.Rows)).toBe(6);
     expect(reads).toEqual([8]);
+    // One 10 MB row says enough: the read stops there, and its connection is closed, not reused.
+    expect(released).toHaveLength(1);
+    expect(released[0]).toBeInstanceOf(Error);
   });
 
   it('keeps chunkRows for rows of ordinary width, whatever the statistics say', async () => {
-    const { source } = wide(200);
+    const { source, released } = wide(200);
     const sizer = new ChunkSizer(limits, table(['id']));
     expect(await sizer.next(source, null, ChunkEncoding.Rows)).toBe(50_000);
+    expect(released).toEqual([undefined]);
   });
 
   it('follows the bytes the last committed chunk read', async () => {

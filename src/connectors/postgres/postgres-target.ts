@@ -31,7 +31,7 @@ import {
   keyComparison,
   targetColumnType,
 } from './postgres-dialect';
-import { encodeCopyLine } from './postgres-copy-text';
+import { encodeCopyValue } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 
 interface StoredRow extends CheckpointRow {
@@ -372,16 +372,37 @@ async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns:
   }
 }
 
+/** A field at least this long is sent on its own: joined into a line, a 10 MB value is copied twice more. */
+const wideFieldChars = 1024 * 1024;
+
 /** The chunk as COPY text bytes: passed through as-is, or encoded from rows. */
 function toCopyText(data: ChunkData): Readable {
   if (data.encoding === ChunkEncoding.PgCopyText) return data.stream;
   const rows = data.rows;
-  // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row.
+  // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row. One
+  // piece waits, not 16: a piece is one whole row when rows are 10 MB.
   return Readable.from(
     (async function* () {
       let piece = '';
       for await (const row of rows) {
-        piece += encodeCopyLine(row);
+        const fields = row.map(encodeCopyValue);
+        if (fields.some((field) => field.length >= wideFieldChars)) {
+          // Field by field: a wide value goes out as it is, between the pieces around it.
+          for (let i = 0; i < fields.length; i++) {
+            const field = fields[i]!;
+            if (i > 0) piece += '\t';
+            if (field.length < wideFieldChars) {
+              piece += field;
+              continue;
+            }
+            if (piece) yield piece;
+            yield field;
+            piece = '';
+          }
+          piece += '\n';
+          continue;
+        }
+        piece += `${fields.join('\t')}\n`;
         if (piece.length >= 65_536) {
           yield piece;
           piece = '';
@@ -389,5 +410,6 @@ function toCopyText(data: ChunkData): Readable {
       }
       if (piece) yield piece;
     })(),
+    { highWaterMark: 1 },
   );
 }

@@ -1,0 +1,69 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { ChunkEncoding, type ChunkStream, type Row } from '../core/connector';
+
+/**
+ * How much V8 lets the heap grow past its live size before the next full collection. By default
+ * up to 4×; a worker's garbage is rows on their way through, so 1.5× keeps its peak RSS about 90 MB
+ * lower (2,000,000 rows to Parquet: 360 → 272 MB) for under a second more CPU per 2,000,000 rows.
+ * `--heap-growing-percent` given to node takes precedence.
+ */
+const heapGrowingPercent = 50;
+
+/** Applies {@link heapGrowingPercent}; V8 reads it at every collection, so it works after start-up too. */
+export function limitHeapGrowth(): void {
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) =>
+    a.includes('heap-growing-percent'),
+  );
+  if (!given) v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
+}
+
+/** Rows at least this wide on average make a chunk's rows "wide". */
+export const wideRowBytes = 64 * 1024;
+/** Bytes of wide rows after which a full collection runs. */
+const collectEveryBytes = 8 * 1024 * 1024;
+
+let collector: (() => void) | null | undefined;
+
+/** V8's full collection, taken the way Jest takes it: exposed for one new context, then hidden again. */
+function fullCollection(): (() => void) | null {
+  if (collector === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      collector = vm.runInNewContext('gc') as () => void;
+    } catch {
+      collector = null;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
+  }
+  return collector;
+}
+
+/**
+ * The chunk, collecting garbage after every {@link collectEveryBytes} of its rows when its rows are
+ * wide (`rowBytes`, the measured average). A 10 MB value is a large object or an off-heap buffer
+ * several times over on its way (bytes read, decoded text, encoded bytes); V8 frees those only at a
+ * full collection, which its own heuristics put off for 100 MB and more. A collection after every
+ * such row kept the worker's peak 40–70 MB lower (PostgreSQL → S3 and MySQL → PostgreSQL, 10 MB
+ * rows) for about 50% more CPU on those rows, whose time goes to the network and the servers anyway.
+ * Ordinary rows die young and cheap, so their chunks pass through untouched.
+ */
+export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): ChunkStream {
+  const collect = rowBytes >= wideRowBytes ? fullCollection() : null;
+  if (chunk.data.encoding !== ChunkEncoding.Rows || !chunk.bytesRead || !collect) return chunk;
+  const bytesRead = (): number => chunk.bytesRead?.() ?? 0;
+  const source = chunk.data.rows;
+  const rows = (async function* (): AsyncGenerator<Row> {
+    let collectedAt = 0;
+    for await (const row of source) {
+      yield row;
+      // The row just yielded has been written by now: collecting here frees it and what it made.
+      if (bytesRead() - collectedAt >= collectEveryBytes) {
+        collect();
+        collectedAt = bytesRead();
+      }
+    }
+  })();
+  return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows } };
+}
