@@ -172,12 +172,19 @@ export function createVerifyActivities(cache: ConnectorCache) {
       // range twice; `rows` lets progress displays that read copy heartbeats show the rows compared.
       const beat = (): unknown => ({ ...finished, rows: finished.source.rows });
       const compare = async (): Promise<VerifyResult> => {
-        const counts = await Promise.all((task.members ?? [task.table]).map((t) => source.count(t)));
-        const sourceCount = counts.reduce((sum, n) => sum + n, 0);
-        // What the target must hold: what the copy wrote, or in a verify-only job what the source holds.
-        const expected = expectedTargetRows ?? (task.verify.only ? sourceCount : undefined);
+        const countSource = async (): Promise<number> => {
+          const counts = await Promise.all((task.members ?? [task.table]).map((t) => source.count(t)));
+          return counts.reduce((sum, n) => sum + n, 0);
+        };
         const read = (): Promise<number> => target.count(task.targetRef);
-        const { count: targetCount, reads } = await settledCount(read, expected, (ms) => ctx.sleep(ms));
+        const settle = (expected: number | undefined): Promise<{ count: number; reads: number }> =>
+          settledCount(read, expected, (ms) => ctx.sleep(ms));
+        // What the target must hold: what the copy wrote, or in a verify-only job what the source holds.
+        // Unless the target waits for the source's number, both sides are counted at once (each is a scan).
+        const targetWaitsForSource = expectedTargetRows === undefined && task.verify.only;
+        const [sourceCount, { count: targetCount, reads }] = targetWaitsForSource
+          ? await countSource().then(async (n) => [n, await settle(n)] as const)
+          : await Promise.all([countSource(), settle(expectedTargetRows)]);
         const result = { sourceCount, targetCount, countReads: reads };
         if (task.verify.mode !== 'checksum') return { ...result, durationMs: Date.now() - started };
         const sides = await sidesOf(cache, task);

@@ -7,6 +7,7 @@ import {
   type Source,
 } from './connector';
 import type { TableMeta } from './table';
+import { mapRows } from './row-batches';
 
 /**
  * The upper bound that stands for "the whole table": a table with no primary key cannot be split
@@ -147,13 +148,10 @@ export function approximateRowBytes(row: Row): number {
 export function countingBytes(chunk: ChunkStream): ChunkStream {
   if (chunk.bytesRead || chunk.data.encoding !== ChunkEncoding.Rows) return chunk;
   let bytes = 0;
-  const source = chunk.data.rows;
-  const rows = (async function* (): AsyncGenerator<Row> {
-    for await (const row of source) {
-      bytes += approximateRowBytes(row);
-      yield row;
-    }
-  })();
+  const rows = mapRows(chunk.data.rows, (row) => {
+    bytes += approximateRowBytes(row);
+    return row;
+  });
   return {
     ...chunk,
     data: { encoding: ChunkEncoding.Rows, rows },

@@ -3,6 +3,7 @@ import { ErrorCode, MigrationError } from './errors';
 import { formatLogicalType } from './logical-types';
 import { tableLabel, type ColumnMeta, type TableMeta } from './table';
 import { conversion, Unholdable, type Convert, type ValueLimits } from './value-conversion';
+import { mapRows } from './row-batches';
 
 /**
  * Wraps a source so that the values of a table discovered for a job reach every reader (the copy,
@@ -42,11 +43,8 @@ export function convertingSource(
       }
       const chunk = await inner.read(plan.sourceTable, range, encoding);
       if (chunk.data.encoding !== ChunkEncoding.Rows) return chunk;
-      const rows = chunk.data.rows;
-      async function* converted(): AsyncGenerator<Row> {
-        for await (const row of rows) yield plan!.convert(row);
-      }
-      return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows: converted() } };
+      const rows = mapRows(chunk.data.rows, (row) => plan.convert(row));
+      return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows } };
     },
   };
   if (inner.chunksByPart !== undefined) Object.assign(source, { chunksByPart: inner.chunksByPart });

@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ChunkEncoding, type ChunkStream, type Row } from '../core/connector';
+import { rowBatches, rowsFromBatches } from '../core/row-batches';
 
 /**
  * How much V8 lets the heap grow past its live size before the next full collection. By default
@@ -54,16 +55,16 @@ export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): C
   if (chunk.data.encoding !== ChunkEncoding.Rows || !chunk.bytesRead || !collect) return chunk;
   const bytesRead = (): number => chunk.bytesRead?.() ?? 0;
   const source = chunk.data.rows;
-  const rows = (async function* (): AsyncGenerator<Row> {
+  const batches = (async function* (): AsyncGenerator<Row[]> {
     let collectedAt = 0;
-    for await (const row of source) {
-      yield row;
-      // The row just yielded has been written by now: collecting here frees it and what it made.
+    for await (const batch of rowBatches(source)) {
+      yield batch;
+      // The rows just yielded have been written by now: collecting here frees them and what they made.
       if (bytesRead() - collectedAt >= collectEveryBytes) {
         collect();
         collectedAt = bytesRead();
       }
     }
   })();
-  return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows } };
+  return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows: rowsFromBatches(batches) } };
 }

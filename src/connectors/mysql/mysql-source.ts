@@ -22,6 +22,7 @@ import {
   type KeyColumn,
   type Statement,
 } from './mysql-dialect';
+import { readableBatches, rowsFromBatches } from '../../core/row-batches';
 import { classifyMysqlError } from './mysql-errors';
 import {
   keyCasts,
@@ -241,9 +242,10 @@ export class MysqlSource implements Source {
     let finished = false;
     let released = false;
     // The stream pauses the socket while its buffer is full, so a slow target slows the read.
+    const readAhead = readAheadRows(table);
     const stream = connection
       .query({ sql, values: params, rowsAsArray: true })
-      .stream({ highWaterMark: readAheadRows(table) });
+      .stream({ highWaterMark: readAhead });
     // mysql2 reports a lost connection (`KILL CONNECTION`, a server restart) on the connection, never on a
     // streaming query, whose stream would wait forever (sidorares/node-mysql2#3082): fail the stream instead.
     const lost = (e?: unknown): void => {
@@ -275,14 +277,17 @@ export class MysqlSource implements Source {
     const constants = (table.constantColumns ?? []).map((c) => c.value);
     // Errors reach the reader through iteration; a chunk released unread must not crash the worker.
     stream.on('error', () => undefined);
-    async function* rows(): AsyncGenerator<Row> {
+    const toRow = (raw: unknown[]): Row => {
+      rowsRead++;
+      const row = raw.map((value, i) => readers[i]!(value));
+      bytesRead += approximateRowBytes(row);
+      return constants.length ? [...row, ...constants] : row;
+    };
+    // What the stream holds at each moment, as one batch (see row-batches.ts).
+    async function* batches(): AsyncGenerator<Row[]> {
       try {
-        for await (const raw of stream as AsyncIterable<unknown[]>) {
-          rowsRead++;
-          const row = raw.map((value, i) => readers[i]!(value));
-          bytesRead += approximateRowBytes(row);
-          yield constants.length ? [...row, ...constants] : row;
-        }
+        for await (const raws of readableBatches<unknown[]>(stream, { items: readAhead }))
+          yield raws.map(toRow);
         finished = true;
         release();
       } catch (e) {
@@ -295,7 +300,7 @@ export class MysqlSource implements Source {
       }
     }
     return {
-      data: { encoding, rows: rows() },
+      data: { encoding, rows: rowsFromBatches(batches()) },
       rowsRead: () => rowsRead,
       bytesRead: () => bytesRead,
       release,

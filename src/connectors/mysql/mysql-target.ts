@@ -43,6 +43,7 @@ import {
 } from './mysql-partitions';
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
+import { rowBatches } from '../../core/row-batches';
 
 interface StoredRow extends CheckpointRow {
   completed: number;
@@ -421,14 +422,15 @@ export class MysqlTarget implements Target {
       async function* pieces(): AsyncGenerator<Buffer> {
         started = true;
         let text = '';
-        for await (const row of rows) {
-          text += encodeLoadDataLine(encode(row));
-          if (text.length < loadDataPieceBytes) continue;
-          // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
-          if (socket?.writableNeedDrain) await once(socket, 'drain');
-          yield Buffer.from(text);
-          text = '';
-        }
+        for await (const batch of rowBatches(rows))
+          for (const row of batch) {
+            text += encodeLoadDataLine(encode(row));
+            if (text.length < loadDataPieceBytes) continue;
+            // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
+            if (socket?.writableNeedDrain) await once(socket, 'drain');
+            yield Buffer.from(text);
+            text = '';
+          }
         if (text) yield Buffer.from(text);
         ended = true;
       }
@@ -516,12 +518,13 @@ async function insertRows(
     batch = [];
     bytes = 0;
   };
-  for await (const row of rows) {
-    const fields = encode(row);
-    batch.push(fields);
-    bytes += fields.reduce((n, f) => n + (f?.length ?? 4), 0);
-    if (batch.length >= insertBatchRows || bytes >= insertBatchBytes) await flush();
-  }
+  for await (const batch of rowBatches(rows))
+    for (const row of batch) {
+      const fields = encode(row);
+      batch.push(fields);
+      bytes += fields.reduce((n, f) => n + (f?.length ?? 4), 0);
+      if (batch.length >= insertBatchRows || bytes >= insertBatchBytes) await flush();
+    }
   await flush();
   result.rowsRead = write.chunk.rowsRead();
   return result;

@@ -27,6 +27,7 @@ import { classifyPostgresError } from './postgres-errors';
 import { postgresToLogical } from './postgres-types';
 import { hashFromSum, hashProbe, hashText, type Checksum } from '../../core/checksum';
 import type { LogicalType } from '../../core/logical-types';
+import { readableBatches, rowsFromBatches, type BatchLimit } from '../../core/row-batches';
 import { checksumSql } from './postgres-checksum';
 
 const listTablesSql = `
@@ -340,12 +341,23 @@ function keyColumns(table: TableMeta): KeyColumn[] {
   });
 }
 
-/** Splits a COPY text byte stream into decoded rows, holding at most one partial line. */
-async function* decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncGenerator<Row> {
+/** A batch of COPY lines: up to 1,024 lines or 1 MB of text (a 10 MB line is a batch alone). */
+const linesPerBatch: BatchLimit<string> = {
+  items: 1024,
+  size: { of: (line) => line.length, maxSize: 1024 * 1024 },
+};
+
+/** Splits a COPY text byte stream into decoded rows, holding at most one partial line; rows go in batches. */
+function decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncIterable<Row> {
   const lines = stream.pipe(new LineSplitter());
   // pipe() does not forward errors: without this a killed source connection would leave the reader waiting forever.
   stream.once('error', (e) => lines.destroy(e));
-  for await (const line of lines as AsyncIterable<string>) yield decodeCopyLine(line, types);
+  return rowsFromBatches(
+    (async function* () {
+      for await (const batch of readableBatches<string>(lines, linesPerBatch))
+        yield batch.map((line) => decodeCopyLine(line, types));
+    })(),
+  );
 }
 
 /** Passes bytes through unchanged, counting them. */

@@ -15,6 +15,7 @@ import {
 } from '../../core/connector';
 import { checkpointFromRow, checkpointMoved, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
+import { rowBatches } from '../../core/row-batches';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
   checkpointTable,
@@ -384,30 +385,31 @@ function toCopyText(data: ChunkData): Readable {
   return Readable.from(
     (async function* () {
       let piece = '';
-      for await (const row of rows) {
-        const fields = row.map(encodeCopyValue);
-        if (fields.some((field) => field.length >= wideFieldChars)) {
-          // Field by field: a wide value goes out as it is, between the pieces around it.
-          for (let i = 0; i < fields.length; i++) {
-            const field = fields[i]!;
-            if (i > 0) piece += '\t';
-            if (field.length < wideFieldChars) {
-              piece += field;
-              continue;
+      for await (const batch of rowBatches(rows))
+        for (const row of batch) {
+          const fields = row.map(encodeCopyValue);
+          if (fields.some((field) => field.length >= wideFieldChars)) {
+            // Field by field: a wide value goes out as it is, between the pieces around it.
+            for (let i = 0; i < fields.length; i++) {
+              const field = fields[i]!;
+              if (i > 0) piece += '\t';
+              if (field.length < wideFieldChars) {
+                piece += field;
+                continue;
+              }
+              if (piece) yield piece;
+              yield field;
+              piece = '';
             }
-            if (piece) yield piece;
-            yield field;
+            piece += '\n';
+            continue;
+          }
+          piece += `${fields.join('\t')}\n`;
+          if (piece.length >= 65_536) {
+            yield piece;
             piece = '';
           }
-          piece += '\n';
-          continue;
         }
-        piece += `${fields.join('\t')}\n`;
-        if (piece.length >= 65_536) {
-          yield piece;
-          piece = '';
-        }
-      }
       if (piece) yield piece;
     })(),
     { highWaterMark: 1 },

@@ -3,6 +3,7 @@ import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalType } from '../../core/logical-types';
 import type { ColumnMeta } from '../../core/table';
 import { parquetFormat } from './s3-parquet';
+import { rowBatches } from '../../core/row-batches';
 
 /** A file format for object-store parts: how rows become bytes and back. */
 export interface PartFormat {
@@ -22,13 +23,14 @@ const textPieceChars = 64 * 1024;
 /** Turns rows into text pieces, one `line` per row. */
 async function* textPieces(rows: AsyncIterable<Row>, line: (row: Row) => string): AsyncGenerator<Buffer> {
   let piece = '';
-  for await (const row of rows) {
-    piece += line(row);
-    if (piece.length >= textPieceChars) {
-      yield Buffer.from(piece, 'utf8');
-      piece = '';
+  for await (const batch of rowBatches(rows))
+    for (const row of batch) {
+      piece += line(row);
+      if (piece.length >= textPieceChars) {
+        yield Buffer.from(piece, 'utf8');
+        piece = '';
+      }
     }
-  }
   if (piece) yield Buffer.from(piece, 'utf8');
 }
 

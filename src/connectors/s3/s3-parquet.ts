@@ -14,6 +14,7 @@ import { ErrorCode, MigrationError } from '../../core/errors';
 import type { ColumnMeta } from '../../core/table';
 import type { PartFormat } from './s3-format';
 import { parquetMapping, type ParquetMapping } from './s3-types';
+import { rowBatches } from '../../core/row-batches';
 
 /**
  * Rows per row group. The encoder holds one group's rows, their physical values and their encoded
@@ -151,15 +152,16 @@ async function* encodeParquet(columns: ColumnMeta[], rows: AsyncIterable<Row>): 
     group = [];
   };
   let groupBytes = 0;
-  for await (const row of rows) {
-    group.push(row);
-    groupBytes += approximateRowBytes(row);
-    if (group.length === rowGroupRows || groupBytes >= rowGroupBytes) {
-      writeGroup();
-      groupBytes = 0;
-      yield* writer.take();
+  for await (const batch of rowBatches(rows))
+    for (const row of batch) {
+      group.push(row);
+      groupBytes += approximateRowBytes(row);
+      if (group.length === rowGroupRows || groupBytes >= rowGroupBytes) {
+        writeGroup();
+        groupBytes = 0;
+        yield* writer.take();
+      }
     }
-  }
   if (group.length > 0) writeGroup();
   await parquet.finish();
   yield* writer.take();

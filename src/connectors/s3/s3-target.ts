@@ -5,11 +5,11 @@ import {
   type ChunkWrite,
   type PrepareRequest,
   type PrepareResult,
-  type Row,
   type Target,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
+import { mapRows } from '../../core/row-batches';
 import type { ObjectStore } from './object-store';
 import type { PartFormat } from './s3-format';
 import {
@@ -109,12 +109,10 @@ export class S3Target implements Target {
       let rows = 0;
       let bytes = 0;
       const source = chunk.data.rows;
-      const counted = (async function* (): AsyncGenerator<Row> {
-        for await (const row of source) {
-          rows++;
-          yield row;
-        }
-      })();
+      const counted = mapRows(source, (row) => {
+        rows++;
+        return row;
+      });
       const encoded = this.format.encode(write.table.columns, counted);
       // Rows stream through the encoder into the store: only the encoder's own buffer is held.
       const body = Readable.from(
