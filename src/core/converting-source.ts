@@ -13,7 +13,7 @@ import { conversion, Unholdable, type Convert, type ValueLimits } from './value-
  */
 export function convertingSource(
   inner: Source,
-  limitsOf: (engine: string) => ValueLimits | undefined,
+  limitsOf: (engine: string, format?: string) => ValueLimits | undefined,
 ): Source {
   const plans = new WeakMap<TableMeta, RowConversion | null>();
   const planOf = (table: TableMeta): RowConversion | null => {
@@ -72,10 +72,14 @@ export interface RowConversion {
 /** The conversion of a table's rows, or null when its values pass as they are. */
 export function rowConversion(
   table: TableMeta,
-  limitsOf: (engine: string) => ValueLimits | undefined,
+  limitsOf: (engine: string, format?: string) => ValueLimits | undefined,
 ): RowConversion | null {
-  const limits = table.targetEngine === undefined ? undefined : limitsOf(table.targetEngine);
-  const crossEngine = table.targetEngine !== undefined && table.targetEngine !== table.engine;
+  const limits =
+    table.targetEngine === undefined ? undefined : limitsOf(table.targetEngine, table.targetFormat);
+  // Parts of one format may become parts of another, so object-store targets check every table.
+  const crossEngine =
+    table.targetEngine !== undefined &&
+    (table.targetEngine !== table.engine || table.targetFormat !== undefined);
   const steps: { index: number; step: (value: Value) => Value }[] = [];
   table.columns.forEach((column, index) => {
     const cast = column.cast ? conversion(column.cast.from, column.type)?.convert : undefined;

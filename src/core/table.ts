@@ -64,6 +64,8 @@ export interface TableMeta {
   constantColumns?: { name: string; value: string }[];
   /** The target's engine, set when a job discovers the table: values are held to what it can store. */
   targetEngine?: string;
+  /** An object-store target's part format (`parquet`, `csv`, `jsonl`), whose own limits apply too. */
+  targetFormat?: string;
 }
 
 /** How a partition hangs off its parent, in the source engine's own DDL terms. */

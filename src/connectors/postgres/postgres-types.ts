@@ -1,5 +1,11 @@
 import type { LogicalType } from '../../core/logical-types';
-import { Unholdable, type Convert, type ValueLimits } from '../../core/value-conversion';
+import {
+  notZeroDate,
+  timeOfDay,
+  Unholdable,
+  type Convert,
+  type ValueLimits,
+} from '../../core/value-conversion';
 
 /**
  * PostgreSQL ⇄ logical type mapping, as data: each rule matches the text of
@@ -118,30 +124,6 @@ const noNul: Convert = (value) => {
   return text.includes('\0') ? new Unholdable('a NUL byte in text', text.replaceAll('\0', '')) : text;
 };
 
-/** A date PostgreSQL can hold: not one of MySQL's zero dates (`0000-00-00`, `2024-00-15`, year 0), which have no nearest. */
-const noZeroDate: Convert = (value) => {
-  const text = value as string;
-  // Character tests, no regular expression or closure: this runs for every date of a MySQL → PostgreSQL copy.
-  const dash = text.charCodeAt(4) === 45 ? 4 : text.indexOf('-');
-  const zeroMonth = text.charCodeAt(dash + 1) === 48 && text.charCodeAt(dash + 2) === 48;
-  const zeroDay = text.charCodeAt(dash + 4) === 48 && text.charCodeAt(dash + 5) === 48;
-  const zeroYear = text.charCodeAt(0) === 48 && /^0+-/.test(text);
-  return dash > 0 && (zeroMonth || zeroDay || zeroYear) ? new Unholdable(`the zero date ${text}`) : text;
-};
-
-/** A time of day PostgreSQL can hold: 00:00:00–24:00:00 (MySQL's TIME spans ±838 hours); the nearest is the bound. */
-const timeOfDay: Convert = (value) => {
-  const text = value as string;
-  const m = /^(-?)(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text);
-  if (!m) return text;
-  if (m[1])
-    return /[1-9]/.test(text) ? new Unholdable(`the negative time ${text}`, '00:00:00') : text.slice(1);
-  const hours = Number(m[2]);
-  if (hours > 24 || (hours === 24 && /[1-9]/.test(`${m[3]}${m[4]}`)))
-    return new Unholdable(`the time ${text} is past 24:00:00`, '24:00:00');
-  return text;
-};
-
 /**
  * What PostgreSQL columns cannot hold, as data: a NUL byte in any text, MySQL's zero dates, times of
  * day outside 00:00–24:00. Floats and numerics hold NaN and the infinities.
@@ -160,7 +142,7 @@ export const postgresValueLimits: ValueLimits = {
       case 'date':
       case 'timestamp':
       case 'timestamptz':
-        return noZeroDate;
+        return notZeroDate;
       case 'time':
         return timeOfDay;
       default:
