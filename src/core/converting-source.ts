@@ -147,7 +147,9 @@ function invalidValue(
   let targetType = column.cast?.targetType ?? formatLogicalType(column.type);
   if (limits && !column.cast?.targetType) {
     try {
-      targetType = `${limits.label} ${limits.columnType(column.type)}`;
+      // An enum's column type is named per target (PostgreSQL: `<table>_<column>`); its labels say more.
+      const type = column.type.kind === 'enum' ? targetType : limits.columnType(column.type);
+      targetType = `${limits.label} ${type}`;
     } catch {
       // A type the engine has no column for fails at prepare; the logical name serves here.
     }
