@@ -279,6 +279,21 @@ describe('casts to and from enums', () => {
     ]);
   });
 
+  it('refuses an enum type of the same name with other labels on the target', async () => {
+    const out = pgOut('e2e_casts_enum');
+    await pgTarget.query(
+      `CREATE SCHEMA ${out.schema}; CREATE TYPE ${out.schema}.orders_status AS ENUM ('new', 'paid')`,
+    );
+    const result = await runTable(
+      { ...fromPg, target: out, casts: [{ ...statusEnum, invalid: 'null' }] },
+      'orders',
+    );
+    expect(result.error?.code).toBe('TARGET_CONFLICT');
+    expect(result.error?.message).toContain(
+      `type "${out.schema}"."orders_status" exists with other labels than ('new', 'paid', 'shipped')`,
+    );
+  });
+
   it('PostgreSQL → S3: the manifest keeps the labels of an enum cast', async () => {
     const result = await runTable(
       {
