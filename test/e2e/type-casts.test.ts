@@ -6,12 +6,11 @@ import { parquetFormat } from '../../src/connectors/s3/s3-parquet';
 import { readManifest, readPart } from '../../src/connectors/s3/s3-layout';
 import { openS3Store } from '../../src/connectors/s3/s3-store';
 import type { Row } from '../../src/core/connector';
-import type { TaskResult } from '../../src/core/task';
-import type { JobSpecInput } from '../../src/spec/job-spec';
 import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
 import { s3Connection, s3ConnectionEntry, s3WorkerEnv } from '../support/s3';
 import { services, uniqueName } from '../support/services';
 import { useStack } from '../support/stack';
+import { typeJobs } from '../support/type-jobs';
 
 /**
  * Cast rules to and from enums and arrays, and the policy for values a Parquet target cannot hold,
@@ -29,42 +28,11 @@ const stack = useStack('casts', {
 });
 const { source: pg, target: pgTarget, mysql: my, schema } = stack;
 const store = openS3Store(s3Connection({ prefix }));
-const outSchemas: string[] = [];
+const { pgOut, runTable, pgColumnTypes, dropSchemas } = typeJobs(stack);
 
 const fromPg = { source: { connection: 'pg_source', schema } };
 const fromMy = { source: { connection: 'my_source', schema: mysqlSettings.sourceDb } };
 const myTable = (table: string): string => `${quoteIdent(mysqlSettings.sourceDb)}.${quoteIdent(table)}`;
-
-/** A fresh PostgreSQL target schema, dropped after the tests. */
-function pgOut(prefix: string): { connection: string; schema: string } {
-  const name = uniqueName(prefix);
-  outSchemas.push(name);
-  return { connection: 'pg_target', schema: name };
-}
-
-/** Runs a job of one table and returns its task result. */
-async function runTable(spec: Omit<JobSpecInput, 'kind' | 'tables'>, table: string): Promise<TaskResult> {
-  const job = await stack.client.start({
-    kind: 'tables',
-    tables: [table],
-    chunkRows: 500,
-    verify: { mode: 'checksum' },
-    ...spec,
-  });
-  const report = await stack.client.result(job.jobId);
-  expect(report.results).toHaveLength(1);
-  return report.results[0]!;
-}
-
-/** The column types of a PostgreSQL target table, by name. */
-async function pgColumnTypes(out: string, table: string): Promise<Record<string, string>> {
-  const result = await pgTarget.query<{ name: string; type: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
-    [qualifiedName({ schema: out, name: table })],
-  );
-  return Object.fromEntries(result.rows.map((r) => [r.name, r.type]));
-}
 
 /** The labels of an enum type on the PostgreSQL target. */
 async function pgEnumLabels(type: string): Promise<string[]> {
@@ -138,7 +106,7 @@ afterAll(async () => {
   for (const table of [docs, spans]) await my.query(`DROP TABLE IF EXISTS ${myTable(table)}`);
   await my.query(`DROP DATABASE IF EXISTS ${myOut}`);
   await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  for (const out of outSchemas) await pgTarget.query(`DROP SCHEMA IF EXISTS ${out} CASCADE`);
+  await dropSchemas();
   await store.close();
 });
 
