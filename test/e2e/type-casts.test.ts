@@ -301,6 +301,28 @@ describe('arrays where both sides hold them', () => {
     expect(refused.error?.message).toContain(
       `${schema}.orders.tags (integer[] → MySQL): MySQL has no array type; to store the arrays as JSON arrays, add { column: "orders.tags", to: json } to casts`,
     );
+    const plan = await stack.client.plan({
+      kind: 'tables',
+      tables: ['orders'],
+      ...fromPg,
+      target,
+      casts: [{ type: '*[]', to: 'json' }],
+    });
+    expect(plan.tasks[0]!.columns.filter((c) => c.cast)).toEqual([
+      {
+        name: 'tags',
+        nativeType: 'integer[]',
+        logicalType: 'json',
+        cast: 'int32[] → json, narrowing, casts[0]',
+      },
+      {
+        name: 'labels',
+        nativeType: 'text[]',
+        logicalType: 'json',
+        cast: 'text[] → json, narrowing, casts[0]',
+      },
+    ]);
+    expect(plan.tasks[0]!.statements.join('\n')).toMatch(/`tags` json NULL,\n\s+`labels` json NULL/);
     const result = await runTable(
       {
         ...fromPg,
