@@ -94,6 +94,15 @@ export function targetColumnTypeOf(
   return sameEngine ? column.nativeType : logicalToNative(column.type);
 }
 
+/**
+ * A column as stored data describes it (an object store's manifest): its type as written, without
+ * the cast and the `invalid` policy of the job that wrote it, which are no later job's rules.
+ */
+export function storedColumn(column: ColumnMeta): ColumnMeta {
+  const { cast: _cast, invalid: _invalid, ...stored } = column;
+  return stored;
+}
+
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */
 export function tableLabel(ref: TableRef): string {
   return `${ref.schema}.${ref.name}${ref.partition === undefined ? '' : `/${ref.partition}`}`;

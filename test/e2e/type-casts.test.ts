@@ -154,6 +154,31 @@ describe('values a Parquet target cannot hold', () => {
     ]);
   });
 
+  it('reads the clamped extremes back into PostgreSQL only as far as it holds them: an error by default, its own extremes on request', async () => {
+    const lake = { source: { connection: 'lake', schema: 'settled' } };
+    const refused = await runTable({ ...lake, target: pgOut('e2e_casts_back') }, 'limits');
+    expect(refused.error?.code).toBe('OUT_OF_RANGE');
+    expect(refused.error?.message).toContain(
+      'settled.limits.day (date → PostgreSQL date): 5881580-07-11 is after the last date PostgreSQL holds, which the target cannot hold',
+    );
+    const out = pgOut('e2e_casts_back');
+    const result = await runTable(
+      { ...lake, target: out, casts: [{ column: 'limits.*', invalid: 'clamp' }] },
+      'limits',
+    );
+    expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
+    expect(result.verification?.matched).toBe(true);
+    const rows = await pgTarget.query(
+      `SELECT id, amount::text, at::text, day::text FROM ${out.schema}.limits ORDER BY id`,
+    );
+    expect(rows.rows).toEqual([
+      { id: 1, amount: '1.50', at: '2024-01-01 10:00:00.5+00', day: '2024-01-01' },
+      { id: 2, amount: null, at: '294247-01-10 04:00:54.775807+00', day: '5874897-12-31' },
+      { id: 3, amount: '-2.25', at: '4714-11-24 00:00:00+00 BC', day: '4714-11-24 BC' },
+      { id: 4, amount: null, at: null, day: null },
+    ]);
+  });
+
   it('fails MySQL zero dates and TIMEs beyond a day by default; NULL and clamp on request', async () => {
     const failed = await runTable({ ...fromMy, target: { connection: 'lake', schema: 'spans' } }, spans);
     expect(failed.error?.code).toBe('OUT_OF_RANGE');
@@ -278,6 +303,8 @@ describe('casts to and from enums', () => {
       kind: 'enum',
       values: ['new', 'paid', 'shipped'],
     });
+    // The job's rules stay with the job: a later job reading the table applies its own.
+    expect(manifest?.columns.filter((c) => c.cast ?? c.invalid)).toEqual([]);
   });
 });
 

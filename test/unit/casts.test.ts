@@ -251,6 +251,30 @@ describe('what target engines cannot hold', () => {
     expect(check(postgresValueLimits, 'float64', NaN)).toBeNaN();
   });
 
+  it('PostgreSQL: dates and timestamps within 4714-11-24 BC – 5874897 / 294276 AD, clamped to those ends; infinity it holds', () => {
+    expect(check(postgresValueLimits, 'date', 'infinity')).toBe('infinity');
+    expect(check(postgresValueLimits, 'date', '4714-11-24 BC')).toBe('4714-11-24 BC');
+    expect(check(postgresValueLimits, 'date', '4714-11-23 BC')).toEqual(
+      new Unholdable('4714-11-23 BC is before the first date PostgreSQL holds', '4714-11-24 BC'),
+    );
+    expect(check(postgresValueLimits, 'date', '5881580-07-11')).toEqual(
+      new Unholdable('5881580-07-11 is after the last date PostgreSQL holds', '5874897-12-31'),
+    );
+    expect(check(postgresValueLimits, 'timestamp(3)', '294277-01-01 00:00:00')).toEqual(
+      new Unholdable(
+        '294277-01-01 00:00:00 is after the last timestamp PostgreSQL holds',
+        '294276-12-31 23:59:59.999',
+      ),
+    );
+    expect(check(postgresValueLimits, 'timestamptz', '290309-12-21 19:59:05.224192+00 BC')).toEqual(
+      new Unholdable(
+        '290309-12-21 19:59:05.224192+00 BC is before the first timestamptz PostgreSQL holds',
+        '4714-11-24 00:00:00+00 BC',
+      ),
+    );
+    expect(check(postgresValueLimits, 'timestamp', '12000-06-01 12:00:00')).toBe('12000-06-01 12:00:00');
+  });
+
   it('object stores have limits per part format only (Parquet: see below)', () => {
     expect(valueLimitsOf('s3')).toBeUndefined();
     expect(valueLimitsOf('mysql')).toBe(mysqlValueLimits);
