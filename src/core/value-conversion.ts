@@ -264,7 +264,7 @@ function fitFraction(text: string, precision: number): Value | Unholdable {
 }
 
 /** Runs a second step on a converted value, and on the nearest value of an invalid one. */
-export function andThen(first: Convert, second: (value: NonNullable<Value>) => Value | Unholdable): Convert {
+function andThen(first: Convert, second: (value: NonNullable<Value>) => Value | Unholdable): Convert {
   return (value) => {
     const out = first(value);
     if (out === null) return out;
