@@ -60,6 +60,12 @@ export class ConnectorCache {
     return this.connections.resolve(name).config.engine;
   }
 
+  /** The part format of an object-store connection; undefined for databases. */
+  format(name: string): string | undefined {
+    const config = this.connections.resolve(name).config;
+    return 'format' in config ? config.format : undefined;
+  }
+
   /** Closes every pool. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.sources.values(), ...this.targets.values()].map((c) => c.close()));
@@ -86,7 +92,11 @@ export function createActivities(cache: ConnectorCache) {
       if (request.target === undefined && !request.casts?.length) return page;
       // Cast rules apply here, so the plan, the target DDL and every copy see the same column types.
       const targetEngine = request.target === undefined ? undefined : cache.engine(request.target);
-      return { ...page, tables: page.tables.map((t) => applyCasts(t, request.casts ?? [], targetEngine)) };
+      const targetFormat = request.target === undefined ? undefined : cache.format(request.target);
+      return {
+        ...page,
+        tables: page.tables.map((t) => applyCasts(t, request.casts ?? [], targetEngine, targetFormat)),
+      };
     }),
 
     /** Creates or resets the target table and its checkpoint; idempotent, resumes keep their rows. */

@@ -23,6 +23,8 @@ export interface EngineConnector<E extends Engine = Engine> {
   openTarget?: (connection: ResolvedConnection<E>) => Target;
   /** What the engine's columns cannot hold, checked before values reach it as a target. */
   valueLimits?: ValueLimits;
+  /** An object store's: what the parts of each format cannot hold (a format not listed holds every value). */
+  formatLimits?: Partial<Record<string, ValueLimits>>;
 }
 
 /** One entry per engine: adding an engine is one folder and one line here. */
@@ -37,9 +39,11 @@ function connectorFor<E extends Engine>(engine: E): EngineConnector<E> {
   return connectors[engine];
 }
 
-/** What an engine's columns cannot hold; undefined for engines that check values themselves (S3). */
-export function valueLimitsOf(engine: string): ValueLimits | undefined {
-  return engine in connectors ? connectorFor(engine as Engine).valueLimits : undefined;
+/** What an engine's columns (or an object store's parts of a format) cannot hold; undefined when it holds every value. */
+export function valueLimitsOf(engine: string, format?: string): ValueLimits | undefined {
+  if (!(engine in connectors)) return undefined;
+  const connector: EngineConnector = connectorFor(engine as Engine);
+  return format === undefined ? connector.valueLimits : connector.formatLimits?.[format];
 }
 
 /** Opens a source for a resolved connection, or says the engine cannot be read. */

@@ -14,8 +14,10 @@ export interface CastRule {
   column?: string;
   /** The source's native type as `mms plan` shows it (`tinyint(1)`, `json`, `numeric(12,2)`); a glob, any case. */
   type?: string;
-  /** The logical type the column becomes (`boolean`, `text`, `decimal(12,2)`, …); absent, it keeps its own. */
+  /** The logical type the column becomes (`boolean`, `text`, `decimal(12,2)`, `int32[]`, `enum`, …); absent, it keeps its own. */
   to?: string;
+  /** The labels of `to: enum`, in order; absent, an enum column keeps its own. */
+  values?: string[];
   /** The target's native column type, used as is in the DDL (e.g. `jsonb`); values still travel as `to`. */
   targetType?: string;
   /** Allows a lossy conversion: one that changes values it accepts (rounding, dropping a zone). */
@@ -50,7 +52,12 @@ export function ruleMatches(rule: CastRule, table: TableMeta, column: ColumnMeta
  * anything is copied: a lossy cast its rule does not allow (LOSSY_CONVERSION), a cast with no
  * conversion (UNSUPPORTED_TYPE), and a cast of a primary-key column (BAD_SPEC: key ranges compare keys).
  */
-export function applyCasts(table: TableMeta, rules: readonly CastRule[], targetEngine?: string): TableMeta {
+export function applyCasts(
+  table: TableMeta,
+  rules: readonly CastRule[],
+  targetEngine?: string,
+  targetFormat?: string,
+): TableMeta {
   const label = tableLabel(table.ref);
   const columns = table.columns.map((column): ColumnMeta => {
     const index = rules.findIndex((r) => ruleMatches(r, table, column));
@@ -74,7 +81,15 @@ export function applyCasts(table: TableMeta, rules: readonly CastRule[], targetE
           { table: label, column: column.name, path: `casts[${index}]` },
         );
       }
-      const to = rule.to === undefined ? column.type : parseLogicalType(rule.to);
+      if (rule.to?.trim() === 'enum' && !rule.values && column.type.kind !== 'enum') {
+        throw new MigrationError(
+          ErrorCode.BadSpec,
+          `casts[${index}] casts ${where} (${column.nativeType}) to enum without labels: list them in "values" (only an enum column has labels of its own)`,
+          { table: label, column: column.name, path: `casts[${index}].values` },
+        );
+      }
+      const labels = rule.values ?? (column.type.kind === 'enum' ? column.type.values : undefined);
+      const to = rule.to === undefined ? column.type : parseLogicalType(rule.to, labels);
       if (!to) {
         throw new MigrationError(ErrorCode.BadSpec, `casts[${index}].to: no logical type ${rule.to}`, {
           path: `casts[${index}].to`,
@@ -113,7 +128,12 @@ export function applyCasts(table: TableMeta, rules: readonly CastRule[], targetE
     if (rule.invalid === 'clamp' && !isKey) return { ...out, invalid: 'clamp' };
     return out;
   });
-  return { ...table, columns, ...(targetEngine === undefined ? {} : { targetEngine }) };
+  return {
+    ...table,
+    columns,
+    ...(targetEngine === undefined ? {} : { targetEngine }),
+    ...(targetFormat === undefined ? {} : { targetFormat }),
+  };
 }
 
 /** Whether any column of a table is cast, so its values are converted on the way (and travel as rows). */

@@ -14,7 +14,7 @@ import { mapRows } from './row-batches';
  */
 export function convertingSource(
   inner: Source,
-  limitsOf: (engine: string) => ValueLimits | undefined,
+  limitsOf: (engine: string, format?: string) => ValueLimits | undefined,
 ): Source {
   const plans = new WeakMap<TableMeta, RowConversion | null>();
   const planOf = (table: TableMeta): RowConversion | null => {
@@ -70,10 +70,14 @@ export interface RowConversion {
 /** The conversion of a table's rows, or null when its values pass as they are. */
 export function rowConversion(
   table: TableMeta,
-  limitsOf: (engine: string) => ValueLimits | undefined,
+  limitsOf: (engine: string, format?: string) => ValueLimits | undefined,
 ): RowConversion | null {
-  const limits = table.targetEngine === undefined ? undefined : limitsOf(table.targetEngine);
-  const crossEngine = table.targetEngine !== undefined && table.targetEngine !== table.engine;
+  const limits =
+    table.targetEngine === undefined ? undefined : limitsOf(table.targetEngine, table.targetFormat);
+  // Parts of one format may become parts of another, so object-store targets check every table.
+  const crossEngine =
+    table.targetEngine !== undefined &&
+    (table.targetEngine !== table.engine || table.targetFormat !== undefined);
   const steps: { index: number; step: (value: Value) => Value }[] = [];
   table.columns.forEach((column, index) => {
     const cast = column.cast ? conversion(column.cast.from, column.type)?.convert : undefined;
@@ -141,7 +145,9 @@ function invalidValue(
   let targetType = column.cast?.targetType ?? formatLogicalType(column.type);
   if (limits && !column.cast?.targetType) {
     try {
-      targetType = `${limits.label} ${limits.columnType(column.type)}`;
+      // An enum's column type is named per target (PostgreSQL: `<table>_<column>`); its labels say more.
+      const type = column.type.kind === 'enum' ? targetType : limits.columnType(column.type);
+      targetType = `${limits.label} ${type}`;
     } catch {
       // A type the engine has no column for fails at prepare; the logical name serves here.
     }

@@ -45,18 +45,31 @@ export function formatLogicalType(type: LogicalType): string {
   }
 }
 
+/** The scalar logical type names, as {@link formatLogicalType} prints them (enums carry labels besides). */
+const scalarTypeName =
+  /(?:boolean|int16|int32|int64|float32|float64|text|bytes|date|json|uuid|decimal(?:\(\d{1,4}(?:,\d{1,4})?\))?|string(?:\(\d{1,9}\))?|(?:time|timestamp|timestamptz)(?:\([0-6]\))?)/
+    .source;
+
 /**
  * The logical type names a cast rule may name (`to`), as {@link formatLogicalType} prints them:
  * `boolean`, `int16`…`float64`, `decimal[(p[,s])]`, `string[(n)]`, `text`, `bytes`, `date`,
- * `time|timestamp|timestamptz[(0-6)]`, `json`, `uuid`. Enums and arrays carry more than a name.
+ * `time|timestamp|timestamptz[(0-6)]`, `json`, `uuid`; an array of one of those, e.g. `int32[]`;
+ * and `enum`, whose labels the rule gives apart (`values`).
  */
-export const castTargetPattern =
-  /^(?:boolean|int16|int32|int64|float32|float64|text|bytes|date|json|uuid|decimal(?:\(\d{1,4}(?:,\d{1,4})?\))?|string(?:\(\d{1,9}\))?|(?:time|timestamp|timestamptz)(?:\([0-6]\))?)$/;
+export const castTargetPattern = new RegExp(`^(?:enum|${scalarTypeName}(?:\\[\\])?)$`);
 
-/** Reads a logical type name such as `decimal(12,2)` or `timestamp(3)`; null when it is not one of {@link castTargetPattern}. */
-export function parseLogicalType(text: string): LogicalType | null {
+/**
+ * Reads a logical type name such as `decimal(12,2)`, `timestamp(3)` or `int32[]`; `enum` with its
+ * labels. Null when it is not one of {@link castTargetPattern}, or an enum without labels.
+ */
+export function parseLogicalType(text: string, labels?: readonly string[]): LogicalType | null {
   const name = text.trim();
   if (!castTargetPattern.test(name)) return null;
+  if (name === 'enum') return labels?.length ? { kind: 'enum', values: [...labels] } : null;
+  if (name.endsWith('[]')) {
+    const element = parseLogicalType(name.slice(0, -2));
+    return element && { kind: 'array', element };
+  }
   const m = /^(\w+)(?:\((\d+)(?:,(\d+))?\))?$/.exec(name)!;
   const kind = m[1] as LogicalKind;
   const n = m[2] === undefined ? undefined : Number(m[2]);

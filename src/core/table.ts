@@ -64,6 +64,8 @@ export interface TableMeta {
   constantColumns?: { name: string; value: string }[];
   /** The target's engine, set when a job discovers the table: values are held to what it can store. */
   targetEngine?: string;
+  /** An object-store target's part format (`parquet`, `csv`, `jsonl`), whose own limits apply too. */
+  targetFormat?: string;
 }
 
 /** How a partition hangs off its parent, in the source engine's own DDL terms. */
@@ -90,6 +92,15 @@ export function targetColumnTypeOf(
 ): string {
   if (column.cast) return column.cast.targetType ?? logicalToNative(column.type);
   return sameEngine ? column.nativeType : logicalToNative(column.type);
+}
+
+/**
+ * A column as stored data describes it (an object store's manifest): its type as written, without
+ * the cast and the `invalid` policy of the job that wrote it, which are no later job's rules.
+ */
+export function storedColumn(column: ColumnMeta): ColumnMeta {
+  const { cast: _cast, invalid: _invalid, ...stored } = column;
+  return stored;
 }
 
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */

@@ -1,5 +1,14 @@
 import type { Value } from './connector';
 import { canonicalDecimal } from './checksum';
+import {
+  formatArrayLiteral,
+  parseArrayLiteral,
+  parseJson,
+  pgText,
+  pgTextValue,
+  type JsonNode,
+  type Tree,
+} from './array-values';
 import { formatLogicalType, type LogicalKind, type LogicalType } from './logical-types';
 
 /*
@@ -51,6 +60,30 @@ export interface ValueLimits {
   check(type: LogicalType): Convert | undefined;
 }
 
+/** A date or timestamp that is not one of MySQL's zero dates (`0000-00-00`, `2024-00-15`, year 0), which have no nearest. */
+export const notZeroDate: Convert = (value) => {
+  const text = value as string;
+  // Character tests, no regular expression or closure: this runs for every date of a MySQL → PostgreSQL copy.
+  const dash = text.charCodeAt(4) === 45 ? 4 : text.indexOf('-');
+  const zeroMonth = text.charCodeAt(dash + 1) === 48 && text.charCodeAt(dash + 2) === 48;
+  const zeroDay = text.charCodeAt(dash + 4) === 48 && text.charCodeAt(dash + 5) === 48;
+  const zeroYear = text.charCodeAt(0) === 48 && /^0+-/.test(text);
+  return dash > 0 && (zeroMonth || zeroDay || zeroYear) ? new Unholdable(`the zero date ${text}`) : text;
+};
+
+/** A time of day, 00:00:00–24:00:00 (MySQL's TIME spans ±838 hours); the nearest is the bound. */
+export const timeOfDay: Convert = (value) => {
+  const text = value as string;
+  const m = /^(-?)(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text);
+  if (!m) return text;
+  if (m[1])
+    return /[1-9]/.test(text) ? new Unholdable(`the negative time ${text}`, '00:00:00') : text.slice(1);
+  const hours = Number(m[2]);
+  if (hours > 24 || (hours === 24 && /[1-9]/.test(`${m[3]}${m[4]}`)))
+    return new Unholdable(`the time ${text} is past 24:00:00`, '24:00:00');
+  return text;
+};
+
 const exact = (convert: Convert): Conversion => ({ kind: 'exact', convert });
 const narrowing = (convert: Convert): Conversion => ({ kind: 'narrowing', convert });
 const lossy = (why: string, convert: Convert): Conversion => ({ kind: 'lossy', why, convert });
@@ -84,7 +117,7 @@ export function shortestFloat32(value: number): number {
 }
 
 /** A float's text as PostgreSQL prints it: shortest round-trip digits, `-0`, `NaN`, `Infinity`. */
-const floatText = (value: number): string => (Object.is(value, -0) ? '-0' : String(value));
+const floatText = (value: number): string => pgText(value);
 
 /** An integer in the Value form of its kind: number for int16/int32, bigint for int64. */
 const intValue = (n: bigint, kind: IntKind): number | bigint => (kind === 'int64' ? n : Number(n));
@@ -145,8 +178,35 @@ function roundDecimal(d: Decimal, scale: number): Decimal {
 const decimalBound = (precision: number, scale: number, negative: boolean): string =>
   `${negative ? '-' : ''}${'9'.repeat(precision - scale) || '0'}${scale ? `.${'9'.repeat(scale)}` : ''}`;
 
+/**
+ * Whether plain decimal text (`-12.50`) has at most `whole` integer digits (leading zeros aside) and
+ * `scale` fraction digits: the common case of {@link fitDecimal}, tested character by character,
+ * because it runs for every decimal copied into a Parquet DECIMAL column.
+ */
+function fitsPlainly(text: string, whole: number, scale: number): boolean {
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  let digits = 0;
+  let seen = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) break;
+    if (c < 48 || c > 57) return false;
+    if (c !== 48 || digits > 0) digits++;
+    seen++;
+  }
+  if (digits > whole) return false;
+  const fraction = i < text.length ? text.length - i - 1 : 0;
+  for (i++; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return fraction <= scale && seen + fraction > 0;
+}
+
 /** A decimal's text into decimal(p,s): itself when it fits, else invalid with the rounded or bounding value. */
 export function fitDecimal(text: string, to: { precision?: number; scale?: number }): Value | Unholdable {
+  if (to.precision !== undefined && fitsPlainly(text, to.precision - (to.scale ?? 0), to.scale ?? 0))
+    return text;
   const d = parseDecimal(text);
   if (to.precision === undefined) return d || /^[+-]?(?:NaN|Infinity)$/.test(text) ? text : notANumber(text);
   const scale = to.scale ?? 0;
@@ -204,7 +264,7 @@ function fitFraction(text: string, precision: number): Value | Unholdable {
 }
 
 /** Runs a second step on a converted value, and on the nearest value of an invalid one. */
-function then(first: Convert, second: (value: NonNullable<Value>) => Value | Unholdable): Convert {
+function andThen(first: Convert, second: (value: NonNullable<Value>) => Value | Unholdable): Convert {
   return (value) => {
     const out = first(value);
     if (out === null) return out;
@@ -238,6 +298,10 @@ export function conversion(from: LogicalType, to: LogicalType): Conversion | nul
       return toDecimal(from, to);
     case 'json':
       return toJson(from);
+    case 'enum':
+      return toEnum(from, to);
+    case 'array':
+      return toArray(from, to.element);
     case 'uuid':
       return isTextual(from.kind) || from.kind === 'uuid'
         ? narrowing((v) =>
@@ -312,7 +376,7 @@ function toText(from: LogicalType, to: LogicalType & { kind: 'string' | 'text' }
   const longest = maxTextLength(from);
   if (longest !== undefined && longest <= length) return { kind, convert };
   return narrowing(
-    then(convert, (v) => {
+    andThen(convert, (v) => {
       const text = String(v);
       if (text.length <= length) return text;
       const chars = [...text];
@@ -479,6 +543,7 @@ function toJson(from: LogicalType): Conversion | null {
   }
   if (isInt(from.kind)) return exact((v) => String(v));
   if (from.kind === 'boolean') return exact((v) => (v ? 'true' : 'false'));
+  if (from.kind === 'array') return arrayToJson(from.element);
   if (from.kind === 'decimal' || from.kind === 'float32' || from.kind === 'float64') {
     return narrowing((v) => {
       const text = typeof v === 'number' ? floatText(v) : String(v);
@@ -559,4 +624,260 @@ function toTemporal(
     default:
       return null;
   }
+}
+
+/** A JSON value's text in messages, cut short. */
+const jsonShown = (text: string): string => (text.length > 60 ? `${text.slice(0, 57)}…` : text);
+
+/** A value's text in messages, cut short. */
+const shown = (value: NonNullable<Value>): string => {
+  const text = JSON.stringify(String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}…"` : text;
+};
+
+function toEnum(from: LogicalType, to: LogicalType & { kind: 'enum' }): Conversion | null {
+  const labels = new Set(to.values);
+  const type = formatLogicalType(to);
+  const among = type.length <= 80 ? `a label of ${type}` : `one of the ${labels.size} labels`;
+  // A value outside the labels has no nearest label: NULL is the only way to settle it.
+  const check: Convert = (v) =>
+    labels.has(String(v)) ? String(v) : new Unholdable(`${shown(v)} is not ${among}`);
+  if (from.kind === 'enum')
+    return from.values.every((l) => labels.has(l)) ? exact(identity) : narrowing(check);
+  return isTextual(from.kind) ? narrowing(check) : null;
+}
+
+/**
+ * Converts the elements of an array and keeps its shape. An element that does not fit makes the whole
+ * value invalid (named by its position, from 1); the nearest value is the array of the elements'
+ * nearest values, when every such element has one.
+ */
+function mapTree<L>(
+  tree: Tree<L>,
+  leaf: (element: L) => string | null | Unholdable,
+): Tree<string | null> | Unholdable {
+  let failure: string | undefined;
+  let nearest = true;
+  let position = 0;
+  const visit = (level: Tree<L>): Tree<string | null> =>
+    level.map((x) => {
+      if (Array.isArray(x)) return visit(x);
+      position++;
+      const out = leaf(x);
+      if (!(out instanceof Unholdable)) return out;
+      failure ??= `element ${position}: ${out.why}`;
+      if (out.nearest === undefined) nearest = false;
+      return out.nearest === undefined ? null : (out.nearest as string | null);
+    });
+  const mapped = visit(tree);
+  if (failure === undefined) return mapped;
+  return new Unholdable(failure, nearest ? (mapped as unknown as Value) : undefined);
+}
+
+/** Prints a converted tree, and the nearest value of an invalid one, with `print`. */
+function printTree(out: Tree<string | null> | Unholdable, print: (items: Tree<string | null>) => string) {
+  if (!(out instanceof Unholdable)) return print(out);
+  const near = out.nearest as unknown as Tree<string | null> | undefined;
+  return new Unholdable(out.why, near === undefined ? undefined : print(near));
+}
+
+/** One element's conversion, from and to PostgreSQL's element text; NULL elements stay NULL. */
+function elementStep(
+  convert: Convert,
+  read: (element: string) => NonNullable<Value>,
+): (element: string | null) => string | null | Unholdable {
+  const text = (v: Value): string | null => (v === null ? null : pgText(v));
+  return (element) => {
+    if (element === null) return null;
+    const out = convert(read(element));
+    return out instanceof Unholdable
+      ? new Unholdable(out.why, out.nearest === undefined ? undefined : text(out.nearest))
+      : text(out);
+  };
+}
+
+const notAnArray = (v: NonNullable<Value>): Unholdable => new Unholdable(`${shown(v)} is not an array`);
+
+/**
+ * Arrays: element by element from another array (as exact, narrowing or lossy as the elements'
+ * conversion), or from a JSON array (narrowing: elements must have the element type's JSON form).
+ */
+function toArray(from: LogicalType, element: LogicalType): Conversion | null {
+  if (element.kind === 'array' || element.kind === 'enum') return null;
+  if (from.kind === 'array') {
+    const inner = conversion(from.element, element);
+    if (!inner) return null;
+    const step = elementStep(inner.convert, (text) => pgTextValue(text, from.element));
+    return {
+      ...inner,
+      convert: (v) => {
+        const literal = parseArrayLiteral(String(v));
+        if (!literal) return notAnArray(v);
+        return printTree(mapTree(literal.items, step), (items) => formatArrayLiteral(items, literal.bounds));
+      },
+    };
+  }
+  if (from.kind !== 'json') return null;
+  const leaf = jsonElement(element);
+  if (!leaf) return null;
+  const step = (node: JsonNode): string | null | Unholdable =>
+    node.kind === 'null' ? null : leaf.step(node);
+  return {
+    kind: leaf.kind === 'exact' ? 'narrowing' : leaf.kind,
+    ...(leaf.why ? { why: leaf.why } : {}),
+    convert: (v) => {
+      const node = parseJson(String(v));
+      if (!node) return new Unholdable('text that is not valid JSON');
+      if (node.kind !== 'array')
+        return new Unholdable(`the JSON ${node.kind} ${jsonShown(node.text)} is not an array`);
+      const tree = rectangular(node);
+      if (!tree) {
+        return new Unholdable(
+          'a JSON array whose nested arrays differ in length or depth (an array is rectangular)',
+        );
+      }
+      return printTree(mapTree(tree, step), (items) => formatArrayLiteral(items));
+    },
+  };
+}
+
+/** A JSON array as a tree of its scalar leaves, or null unless every level is rectangular (as arrays are). */
+function rectangular(node: JsonNode & { kind: 'array' }): Tree<JsonNode> | null {
+  const shape = (n: JsonNode): string =>
+    n.kind === 'array' ? `${n.items.length}[${n.items.length ? shape(n.items[0]!) : ''}]` : '';
+  const first = node.items[0];
+  const level = first ? shape(first) : '';
+  const items: Tree<JsonNode> = [];
+  for (const item of node.items) {
+    if (shape(item) !== level) return null;
+    if (item.kind !== 'array') {
+      items.push(item);
+      continue;
+    }
+    if (item.items.length === 0) return null;
+    const nested = rectangular(item);
+    if (!nested) return null;
+    items.push(nested);
+  }
+  return items;
+}
+
+/** How a JSON scalar becomes an element of a type: its kind of conversion and the step, or null when none. */
+function jsonElement(
+  element: LogicalType,
+): { kind: ConversionKind; why?: string; step: (node: JsonNode) => string | Unholdable } | null {
+  const fromText = (want: JsonNode['kind'], value: (node: JsonNode) => string, convert: Convert) => {
+    const step = elementStep(convert, (text) => text);
+    return (node: JsonNode): string | Unholdable =>
+      node.kind === want
+        ? (step(value(node)) as string | Unholdable)
+        : new Unholdable(`${jsonShown(node.text)} is not a JSON ${want}`);
+  };
+  switch (element.kind) {
+    case 'boolean':
+      return {
+        kind: 'exact',
+        step: (node) =>
+          node.kind === 'boolean'
+            ? node.text === 'true'
+              ? 't'
+              : 'f'
+            : new Unholdable(`${jsonShown(node.text)} is not true or false`),
+      };
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'decimal': {
+      const inner = conversion({ kind: 'text' }, element)!;
+      return {
+        kind: inner.kind,
+        step: fromText(
+          'number',
+          (n) => plainDecimal(n.text.toLowerCase().replace(/e(\d)/, 'e+$1')),
+          inner.convert,
+        ),
+      };
+    }
+    case 'float32':
+    case 'float64':
+      return {
+        kind: 'lossy',
+        why: `rounds each JSON number to the nearest ${element.kind}`,
+        step: fromText(
+          'number',
+          (n) => n.text,
+          (v) => fitFloat(Number(v), element.kind),
+        ),
+      };
+    case 'json':
+      return { kind: 'exact', step: (node) => node.text };
+    case 'string':
+    case 'text':
+    case 'uuid':
+    case 'date':
+    case 'time':
+    case 'timestamp': {
+      const inner = conversion({ kind: 'text' }, element);
+      if (!inner) return null;
+      return {
+        kind: inner.kind,
+        step: fromText('string', (n) => (n as { value: string }).value, inner.convert),
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * An array as a JSON array, levels nested: booleans, integers and decimals as JSON numbers and
+ * literals, json elements as they are, every other element as a JSON string of its text. Narrowing:
+ * NaN and infinities have no JSON number, and lower bounds other than 1 (`[0:2]={…}`) no JSON form.
+ */
+function arrayToJson(element: LogicalType): Conversion | null {
+  let leaf: (text: string) => string | Unholdable;
+  switch (element.kind) {
+    case 'boolean':
+      leaf = (text) => (text === 't' ? 'true' : 'false');
+      break;
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'json':
+      leaf = (text) => text;
+      break;
+    case 'decimal':
+    case 'float32':
+    case 'float64':
+      leaf = (text) =>
+        /^-?\d/.test(text) && !/Infinity/.test(text) ? text : new Unholdable(`JSON has no number ${text}`);
+      break;
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'uuid':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      leaf = (text) => JSON.stringify(text);
+      break;
+    default:
+      return null;
+  }
+  const json = (items: Tree<string | null>): string =>
+    `[${items.map((x) => (x === null ? 'null' : Array.isArray(x) ? json(x) : x)).join(',')}]`;
+  return {
+    kind: 'narrowing',
+    convert: (v) => {
+      const literal = parseArrayLiteral(String(v));
+      if (!literal) return notAnArray(v);
+      const out = printTree(
+        mapTree(literal.items, (x) => (x === null ? null : leaf(x))),
+        json,
+      );
+      if (out instanceof Unholdable || literal.bounds === undefined) return out;
+      return new Unholdable(`the array's bounds ${literal.bounds} have no JSON form`, out);
+    },
+  };
 }

@@ -37,8 +37,14 @@ const CastRule = z
       .string()
       .regex(castTargetPattern, {
         message:
-          'must be a logical type: boolean, int16, int32, int64, float32, float64, decimal(p,s), string(n), text, bytes, date, time(p), timestamp(p), timestamptz(p), json or uuid',
+          'must be a logical type: boolean, int16, int32, int64, float32, float64, decimal(p,s), string(n), text, bytes, date, time(p), timestamp(p), timestamptz(p), json, uuid, an array of one of those (e.g. int32[]), or enum (with values)',
       })
+      .optional(),
+    values: z
+      .array(
+        z.string().refine((label) => !label.includes('\0'), { message: 'a label cannot hold a NUL byte' }),
+      )
+      .min(1)
       .optional(),
     targetType: z
       .string()
@@ -56,7 +62,21 @@ const CastRule = z
       ctx.addIssue({ code: 'custom', message: 'a cast rule needs "column" or "type" to match columns' });
     if (rule.to === undefined && rule.targetType === undefined && rule.invalid === 'error')
       ctx.addIssue({ code: 'custom', message: 'a cast rule needs "to", "targetType" or "invalid"' });
-    if (rule.to !== undefined && castTargetPattern.test(rule.to) && !parseLogicalType(rule.to))
+    if (rule.values !== undefined && rule.to?.trim() !== 'enum')
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'labels ("values") belong to to: enum' });
+    const duplicate = rule.values?.find((label, i) => rule.values!.indexOf(label) !== i);
+    if (duplicate !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `the label ${JSON.stringify(duplicate)} is given twice`,
+      });
+    if (
+      rule.to !== undefined &&
+      rule.to.trim() !== 'enum' &&
+      castTargetPattern.test(rule.to) &&
+      !parseLogicalType(rule.to)
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['to'],

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import { qualifiedName } from '../../src/connectors/postgres/postgres-dialect';
 import type { JobSpecInput } from '../../src/spec/job-spec';
-import type { TaskResult } from '../../src/core/task';
 import { mysqlConnectionEntries, mysqlSettings } from '../support/mysql';
 import { services, uniqueName } from '../support/services';
 import { useStack } from '../support/stack';
+import { typeJobs } from '../support/type-jobs';
 
 /**
  * Cast rules and the policy for values a target cannot hold, through the real stack: by default a
@@ -21,31 +21,10 @@ const odd = uniqueName('e2e_odd');
 const myOut = uniqueName('e2e_types_my');
 const stack = useStack('types', { connections: mysqlConnectionEntries(mysqlSettings.sourceDb, myOut) });
 const { source: pg, target: pgTarget, mysql: my, schema } = stack;
-const outSchemas: string[] = [];
+const { pgOut, runTable, pgColumnTypes, dropSchemas } = typeJobs(stack);
 
 const fromPg = { source: { connection: 'pg_source', schema } };
 const fromMy = { source: { connection: 'my_source', schema: mysqlSettings.sourceDb } };
-
-/** A fresh PostgreSQL target schema, dropped after the tests. */
-function pgOut(prefix: string): { connection: string; schema: string } {
-  const name = uniqueName(prefix);
-  outSchemas.push(name);
-  return { connection: 'pg_target', schema: name };
-}
-
-/** Runs a job of one table and returns its task result. */
-async function runTable(spec: Omit<JobSpecInput, 'kind' | 'tables'>, table: string): Promise<TaskResult> {
-  const job = await stack.client.start({
-    kind: 'tables',
-    tables: [table],
-    chunkRows: 500,
-    verify: { mode: 'checksum' },
-    ...spec,
-  });
-  const report = await stack.client.result(job.jobId);
-  expect(report.results).toHaveLength(1);
-  return report.results[0]!;
-}
 
 /** The innermost failure of a rejected call: its type (our error code) and message. */
 async function failureOf(call: Promise<unknown>): Promise<{ type?: string; message: string }> {
@@ -57,16 +36,6 @@ async function failureOf(call: Promise<unknown>): Promise<{ type?: string; messa
     return { type: (cause as { type?: string }).type, message: (cause as Error).message };
   }
   throw new Error('the call succeeded');
-}
-
-/** The column types of a PostgreSQL target table, by name. */
-async function pgColumnTypes(out: string, table: string): Promise<Record<string, string>> {
-  const result = await pgTarget.query<{ name: string; type: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
-    [qualifiedName({ schema: out, name: table })],
-  );
-  return Object.fromEntries(result.rows.map((r) => [r.name, r.type]));
 }
 
 const myTable = (table: string): string => `${quoteIdent(mysqlSettings.sourceDb)}.${quoteIdent(table)}`;
@@ -118,7 +87,7 @@ afterAll(async () => {
   for (const table of [flags, badFlags, odd]) await my.query(`DROP TABLE IF EXISTS ${myTable(table)}`);
   await my.query(`DROP DATABASE IF EXISTS ${myOut}`);
   await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  for (const out of outSchemas) await pgTarget.query(`DROP SCHEMA IF EXISTS ${out} CASCADE`);
+  await dropSchemas();
 });
 
 describe('values a target cannot hold', () => {

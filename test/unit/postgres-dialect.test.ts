@@ -71,14 +71,34 @@ describe('PostgreSQL enum types on a PostgreSQL target', () => {
   });
 
   it('creates the type in the target schema, once, and gives the column that type', () => {
-    expect(createEnumTypeSql('out', mood)).toBe(
-      `DO $mms$ BEGIN CREATE TYPE "out"."Mood ""x""" AS ENUM ('it''s', 'ok'); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $mms$`,
+    expect(createEnumTypeSql('out', mood, 't', true)).toBe(
+      `DO $mms$ BEGIN CREATE TYPE "out"."Mood ""x""" AS ENUM ('it''s', 'ok'); EXCEPTION WHEN duplicate_object OR unique_violation THEN ` +
+        `IF (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = '"out"."Mood ""x"""'::regtype) IS DISTINCT FROM ARRAY['it''s', 'ok']::text[] THEN ` +
+        `RAISE EXCEPTION 'type % exists with other labels than (%)', '"out"."Mood ""x"""', '''it''''s'', ''ok''' USING ERRCODE = 'duplicate_object'; END IF; END $mms$`,
     );
     expect(createTableSql({ schema: 'out', name: 't' }, [mood], [], true)).toContain(
       '"mood" "out"."Mood ""x"""',
     );
-    // Another engine's target, or a cast column, has no enum type to create.
+    // Another engine's enum stays text, unless a cast rule makes it an enum.
     expect(createTableSql({ schema: 'out', name: 't' }, [mood], [], false)).toContain('"mood" text');
-    expect(createEnumTypeSql('out', { ...mood, type: { kind: 'text' } })).toBeNull();
+    expect(createEnumTypeSql('out', { ...mood, type: { kind: 'text' } }, 't', true)).toBeNull();
+  });
+
+  it('names the enum type of a column a cast rule makes an enum <table>_<column>, whatever the source', () => {
+    const cast: ColumnMeta = {
+      ...mood,
+      nativeType: 'varchar(10)',
+      cast: { from: { kind: 'string', length: 10 }, conversion: 'narrowing', rule: 0 },
+    };
+    expect(createEnumTypeSql('out', cast, 'orders', false)).toMatch(
+      /^DO \$mms\$ BEGIN CREATE TYPE "out"."orders_mood" AS ENUM \('it''s', 'ok'\);/,
+    );
+    expect(createTableSql({ schema: 'out', name: 'orders' }, [cast], [], false)).toContain(
+      '"mood" "out"."orders_mood"',
+    );
+    // A rule's targetType is taken as written: no type is made.
+    const named: ColumnMeta = { ...cast, cast: { ...cast.cast!, targetType: 'text' } };
+    expect(createEnumTypeSql('out', named, 'orders', false)).toBeNull();
+    expect(createTableSql({ schema: 'out', name: 'orders' }, [named], [], false)).toContain('"mood" text');
   });
 });

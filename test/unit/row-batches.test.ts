@@ -52,7 +52,9 @@ describe('row batches', () => {
   it('fails when the stream closes without an end or an error', async () => {
     const stream = new Readable({ objectMode: true, read() {} });
     setImmediate(() => stream.destroy());
-    await expect(collect(readableBatches<Row>(stream, { items: 100 }))).rejects.toThrow(/closed before its end/);
+    await expect(collect(readableBatches<Row>(stream, { items: 100 }))).rejects.toThrow(
+      /closed before its end/,
+    );
   });
 
   it('gives batched rows row by row, and their own batches to rowBatches', async () => {

@@ -104,6 +104,16 @@ export class MysqlTarget implements Target {
         { table: tableLabel(table.ref), column: unsupported[0]?.name },
       );
     }
+    // MySQL has no arrays: an array column moves only as JSON, and only when a cast rule says so.
+    const array = table.columns.find((c) => c.type.kind === 'array' && !c.cast?.targetType);
+    if (array) {
+      const where = `${tableLabel(table.ref)}.${array.name}`;
+      throw new MigrationError(
+        ErrorCode.UnsupportedType,
+        `${where} (${array.nativeType} → MySQL): MySQL has no array type; to store the arrays as JSON arrays, add { column: "${table.ref.name}.${array.name}", to: json } to casts`,
+        { table: tableLabel(table.ref), column: array.name, type: array.nativeType },
+      );
+    }
     // Built first so that a type MySQL cannot hold fails before anything is changed (a partition's: its parent's).
     const createSql = createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table));
     return this.withConnection(context, async (conn) => {

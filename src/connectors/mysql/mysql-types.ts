@@ -144,6 +144,9 @@ export function logicalToMysql(type: LogicalType): string {
     case 'uuid':
       return 'char(36)';
     case 'enum':
+      // MySQL strips trailing spaces from ENUM labels, and would store `'a '` as `'a'`.
+      if (type.values.some((label) => label.endsWith(' ')))
+        throw unsupported(type, 'MySQL strips trailing spaces from ENUM labels');
       return `enum(${type.values.map(quoteEnumLabel).join(',')})`;
     case 'array':
       throw unsupported(type, 'MySQL has no array type');

@@ -1,3 +1,4 @@
+import { pgTextValue } from '../../core/array-values';
 import type { LogicalType } from '../../core/logical-types';
 import type { Row, Value } from '../../core/connector';
 
@@ -26,23 +27,7 @@ export function escapeCopyField(text: string): string {
 
 /** Turns one COPY text field into a lossless JS value of its logical type. */
 export function decodeCopyValue(field: string, type: LogicalType): Value {
-  if (field === '\\N') return null;
-  const text = unescapeCopyField(field);
-  switch (type.kind) {
-    case 'boolean':
-      return text === 't';
-    case 'int16':
-    case 'int32':
-    case 'float32':
-    case 'float64':
-      return Number(text);
-    case 'int64':
-      return BigInt(text);
-    case 'bytes':
-      return Buffer.from(text.slice(2), 'hex');
-    default:
-      return text;
-  }
+  return field === '\\N' ? null : pgTextValue(unescapeCopyField(field), type);
 }
 
 /** Decodes one COPY text line (without its newline) into a row. */

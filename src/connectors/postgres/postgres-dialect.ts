@@ -54,7 +54,7 @@ export function createTableSql(
   sameEngine: boolean,
 ): string {
   const lines = columns.map((c) => {
-    const type = (sameEngine && enumTypeIn(ref.schema, c)) || targetColumnType(c, sameEngine);
+    const type = enumTypeIn(ref.schema, c, ref.name, sameEngine) ?? targetColumnType(c, sameEngine);
     return `  ${quoteIdent(c.name)} ${type}${c.nullable ? '' : ' NOT NULL'}`;
   });
   if (primaryKey.length > 0) lines.push(`  PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
@@ -68,20 +68,44 @@ export function typeNameOf(nativeType: string): string {
 }
 
 /**
- * Where a PostgreSQL enum column's type lives on a PostgreSQL target: in the target schema, under
- * its source name, so a target in another database or schema holds it too; null for other columns.
+ * Where an enum column's type lives on a PostgreSQL target, in the target schema (so a target in
+ * another database or schema holds it too): a PostgreSQL source's enum under its source name; a
+ * column a cast rule makes an enum (without a `targetType`) under `<table>_<column>`, as pgloader
+ * names them. Null for other columns: another engine's enum no rule casts stays text.
  */
-export function enumTypeIn(schema: string, column: ColumnMeta): string | null {
-  if (column.type.kind !== 'enum' || column.cast) return null;
-  return `${quoteIdent(schema)}.${quoteIdent(typeNameOf(column.nativeType))}`;
+export function enumTypeIn(
+  schema: string,
+  column: ColumnMeta,
+  table: string,
+  sameEngine: boolean,
+): string | null {
+  if (column.type.kind !== 'enum' || column.cast?.targetType) return null;
+  if (column.cast) return `${quoteIdent(schema)}.${quoteIdent(`${table}_${column.name}`)}`;
+  return sameEngine ? `${quoteIdent(schema)}.${quoteIdent(typeNameOf(column.nativeType))}` : null;
 }
 
-/** Creates a PostgreSQL source's enum type in the target schema; a type already there (or made by a parallel task) stays. */
-export function createEnumTypeSql(schema: string, column: ColumnMeta): string | null {
-  const type = enumTypeIn(schema, column);
+/**
+ * Creates an enum column's type (see {@link enumTypeIn}) in the target schema. A type already there
+ * (or made by a parallel task) stays when it has the same labels in the same order; with other
+ * labels the statement fails (42710, TARGET_CONFLICT) rather than write into a different type.
+ */
+export function createEnumTypeSql(
+  schema: string,
+  column: ColumnMeta,
+  table: string,
+  sameEngine: boolean,
+): string | null {
+  const type = enumTypeIn(schema, column, table, sameEngine);
   if (!type || column.type.kind !== 'enum') return null;
   const labels = column.type.values.map(quoteLiteral).join(', ');
-  return `DO $mms$ BEGIN CREATE TYPE ${type} AS ENUM (${labels}); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $mms$`;
+  const existing = `(SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = ${quoteLiteral(type)}::regtype)`;
+  return (
+    `DO $mms$ BEGIN CREATE TYPE ${type} AS ENUM (${labels}); ` +
+    `EXCEPTION WHEN duplicate_object OR unique_violation THEN ` +
+    `IF ${existing} IS DISTINCT FROM ARRAY[${labels}]::text[] THEN ` +
+    `RAISE EXCEPTION 'type % exists with other labels than (%)', ${quoteLiteral(type)}, ${quoteLiteral(labels)} USING ERRCODE = 'duplicate_object'; ` +
+    `END IF; END $mms$`
+  );
 }
 
 /** `CREATE TABLE … PARTITION OF parent FOR VALUES …` for one partition. */

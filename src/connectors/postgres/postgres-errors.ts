@@ -12,6 +12,7 @@ const sqlStateCodes: Record<string, ErrorCode> = {
   '42P01': ErrorCode.TableNotFound,
   '42703': ErrorCode.TargetConflict,
   '42P07': ErrorCode.TargetConflict,
+  '42710': ErrorCode.TargetConflict,
   '22003': ErrorCode.OutOfRange,
   '22008': ErrorCode.OutOfRange,
   '53100': ErrorCode.DiskFull,

@@ -289,10 +289,16 @@ export class PostgresTarget implements Target {
       createCheckpointTableSql(targetRef.schema),
       // Checkpoint tables made by earlier versions lack later columns.
       `ALTER TABLE ${qualifiedName(checkpointTable(targetRef.schema))} ADD COLUMN IF NOT EXISTS completed_at timestamptz`,
-      // A PostgreSQL source's enum types, before any table that uses them.
-      ...(this.sameEngine(table)
-        ? table.columns.flatMap((c) => createEnumTypeSql(targetRef.schema, c) ?? [])
-        : []),
+      // Enum types (a PostgreSQL source's, or made by cast rules), before any table that uses them.
+      ...table.columns.flatMap(
+        (c) =>
+          createEnumTypeSql(
+            targetRef.schema,
+            c,
+            request.targetParent ?? targetRef.name,
+            this.sameEngine(table),
+          ) ?? [],
+      ),
     ];
     const partition = this.partitionOf(request);
     if (partition && request.targetParent) {

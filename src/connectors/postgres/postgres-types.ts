@@ -1,5 +1,11 @@
 import type { LogicalType } from '../../core/logical-types';
-import { Unholdable, type Convert, type ValueLimits } from '../../core/value-conversion';
+import {
+  notZeroDate,
+  timeOfDay,
+  Unholdable,
+  type Convert,
+  type ValueLimits,
+} from '../../core/value-conversion';
 
 /**
  * PostgreSQL ⇄ logical type mapping, as data: each rule matches the text of
@@ -118,33 +124,45 @@ const noNul: Convert = (value) => {
   return text.includes('\0') ? new Unholdable('a NUL byte in text', text.replaceAll('\0', '')) : text;
 };
 
-/** A date PostgreSQL can hold: not one of MySQL's zero dates (`0000-00-00`, `2024-00-15`, year 0), which have no nearest. */
-const noZeroDate: Convert = (value) => {
-  const text = value as string;
-  // Character tests, no regular expression or closure: this runs for every date of a MySQL → PostgreSQL copy.
-  const dash = text.charCodeAt(4) === 45 ? 4 : text.indexOf('-');
-  const zeroMonth = text.charCodeAt(dash + 1) === 48 && text.charCodeAt(dash + 2) === 48;
-  const zeroDay = text.charCodeAt(dash + 4) === 48 && text.charCodeAt(dash + 5) === 48;
-  const zeroYear = text.charCodeAt(0) === 48 && /^0+-/.test(text);
-  return dash > 0 && (zeroMonth || zeroDay || zeroYear) ? new Unholdable(`the zero date ${text}`) : text;
-};
-
-/** A time of day PostgreSQL can hold: 00:00:00–24:00:00 (MySQL's TIME spans ±838 hours); the nearest is the bound. */
-const timeOfDay: Convert = (value) => {
-  const text = value as string;
-  const m = /^(-?)(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text);
-  if (!m) return text;
-  if (m[1])
-    return /[1-9]/.test(text) ? new Unholdable(`the negative time ${text}`, '00:00:00') : text.slice(1);
-  const hours = Number(m[2]);
-  if (hours > 24 || (hours === 24 && /[1-9]/.test(`${m[3]}${m[4]}`)))
-    return new Unholdable(`the time ${text} is past 24:00:00`, '24:00:00');
-  return text;
-};
+/**
+ * A date or timestamp PostgreSQL can hold: not a MySQL zero date (no nearest), and within
+ * 4714-11-24 BC – 5874897-12-31 (dates) or – 294276-12-31 23:59:59.999999 (timestamps), the nearest
+ * being the first or last one; ±infinity it holds. Such years come from object stores: a Parquet
+ * timestamp reaches 294247 AD and 290309 BC.
+ */
+function yearRange(type: LogicalType & { kind: 'date' | 'timestamp' | 'timestamptz' }): Convert {
+  const zone = type.kind === 'timestamptz' ? '+00' : '';
+  const digits = type.kind === 'date' ? 0 : Math.min(type.precision ?? 6, 6);
+  const first = type.kind === 'date' ? '4714-11-24 BC' : `4714-11-24 00:00:00${zone} BC`;
+  const lastDay = type.kind === 'date' ? '5874897-12-31' : '294276-12-31';
+  const last =
+    type.kind === 'date' ? lastDay : `${lastDay} 23:59:59${digits ? `.${'9'.repeat(digits)}` : ''}${zone}`;
+  // One function, no chained closures: this runs for every date of a MySQL → PostgreSQL copy.
+  return (value) => {
+    const text = value as string;
+    const zero = notZeroDate(text);
+    if (zero !== text) return zero;
+    // A four-digit year AD: the common case, tested without a regular expression.
+    const bc = text.endsWith(' BC');
+    if (text.charCodeAt(4) === 45 && !bc) return text;
+    const dash = text.indexOf('-', 1);
+    if (dash < 4) return text; // infinity, -infinity
+    const day = text.slice(0, dash + 6);
+    if (bc) {
+      const before = dash > 4 || day > '4714-99' || (day.startsWith('4714-') && day < '4714-11-24');
+      return before
+        ? new Unholdable(`${text} is before the first ${type.kind} PostgreSQL holds`, first)
+        : text;
+    }
+    const after = dash > lastDay.indexOf('-') || (dash === lastDay.indexOf('-') && day > lastDay);
+    return after ? new Unholdable(`${text} is after the last ${type.kind} PostgreSQL holds`, last) : text;
+  };
+}
 
 /**
- * What PostgreSQL columns cannot hold, as data: a NUL byte in any text, MySQL's zero dates, times of
- * day outside 00:00–24:00. Floats and numerics hold NaN and the infinities.
+ * What PostgreSQL columns cannot hold, as data: a NUL byte in any text, MySQL's zero dates, years
+ * outside its date and timestamp ranges, times of day outside 00:00–24:00. Floats and numerics hold
+ * NaN and the infinities.
  */
 export const postgresValueLimits: ValueLimits = {
   label: 'PostgreSQL',
@@ -160,7 +178,7 @@ export const postgresValueLimits: ValueLimits = {
       case 'date':
       case 'timestamp':
       case 'timestamptz':
-        return noZeroDate;
+        return yearRange(type);
       case 'time':
         return timeOfDay;
       default:

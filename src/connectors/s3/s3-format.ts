@@ -1,5 +1,6 @@
 import type { Row, Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
+import { pgTextValue } from '../../core/array-values';
 import type { LogicalType } from '../../core/logical-types';
 import type { ColumnMeta } from '../../core/table';
 import { parquetFormat } from './s3-parquet';
@@ -46,23 +47,13 @@ function jsonValue(value: Value): unknown {
   return value;
 }
 
-/** A value's text in a CSV field or a JSON string → its `Value` form for the column's type. */
+/**
+ * A value's text in a CSV field or a JSON string → its `Value` form for the column's type: as
+ * PostgreSQL's text reads, but booleans are `true`/`false` and bytes base64.
+ */
 function fromText(text: string, type: LogicalType): Value {
-  switch (type.kind) {
-    case 'boolean':
-      return text === 'true';
-    case 'int16':
-    case 'int32':
-    case 'float32':
-    case 'float64':
-      return Number(text);
-    case 'int64':
-      return BigInt(text);
-    case 'bytes':
-      return Buffer.from(text, 'base64');
-    default:
-      return text;
-  }
+  if (type.kind === 'boolean') return text === 'true';
+  return type.kind === 'bytes' ? Buffer.from(text, 'base64') : pgTextValue(text, type);
 }
 
 /** A parsed JSON value → its `Value` form: strings go through {@link fromText}, numbers and booleans stay. */

@@ -10,7 +10,7 @@ import {
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { matchesSelection } from '../../core/selection';
-import { tableLabel, type TableMeta } from '../../core/table';
+import { storedColumn, tableLabel, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import { formatNamed } from './s3-format';
 import {
@@ -100,7 +100,8 @@ function tableMeta(schema: string, name: string, manifest: Manifest): TableMeta 
   return {
     engine: 's3',
     ref: { schema, name },
-    columns: manifest.columns,
+    // Manifests written before casts left the manifest carried the writing job's rules.
+    columns: manifest.columns.map(storedColumn),
     primaryKey: manifest.primaryKey,
     estimatedRows: manifest.rows,
     estimatedBytes: manifest.parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),

@@ -8,8 +8,8 @@ import {
   type Target,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import { mapRows } from '../../core/row-batches';
+import { storedColumn, tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import type { PartFormat } from './s3-format';
 import {
@@ -160,7 +160,7 @@ export class S3Target implements Target {
       table: targetRef,
       format: this.format.extension,
       sourceEngine: table.engine,
-      columns: table.columns,
+      columns: table.columns.map(storedColumn),
       primaryKey: table.primaryKey,
       rows: stored.parts.reduce((sum, p) => sum + p.rows, 0),
       parts: stored.parts,

@@ -3,6 +3,14 @@ import type { Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalType } from '../../core/logical-types';
 import {
+  fitDecimal,
+  notZeroDate,
+  timeOfDay,
+  Unholdable,
+  type Convert,
+  type ValueLimits,
+} from '../../core/value-conversion';
+import {
   bytesToBigInt,
   dateToDays,
   daysToDate,
@@ -27,6 +35,8 @@ import {
  *   trailing zeros, `+00` on timestamptz, ` BC` before year 1); `infinity` is refused with OUT_OF_RANGE.
  * - uuid: the same 16 bytes, printed lowercase with hyphens.
  * CSV and JSONL keep every value's text as it came, so they give back identical values for every type.
+ * What Parquet refuses is checked before a part is encoded (`parquetValueLimits`), so a cast rule's
+ * `invalid` settles it as on database targets.
  */
 
 /** How one logical type is stored in Parquet, and how its values cross over both ways. */
@@ -235,3 +245,92 @@ export function parquetMapping(type: LogicalType): ParquetMapping {
       return utf8;
   }
 }
+
+/** The first and last microseconds of Parquet's INT64 timestamps. */
+const firstMicros = -(2n ** 63n);
+const lastMicros = 2n ** 63n - 1n;
+/** The first and last days of Parquet's INT32 DATE. */
+const firstDay = -(2 ** 31);
+const lastDay = 2 ** 31 - 1;
+
+/**
+ * A date or timestamp text Parquet can hold: no MySQL zero date (no nearest), no ±infinity and no
+ * instant beyond the INT32 days or INT64 microseconds (the nearest is the first or last one).
+ */
+function temporalRange(kind: string, parse: (text: string) => unknown, first: string, last: string): Convert {
+  // One function, no chained closures: this runs for every date and timestamp copied into Parquet.
+  return (value) => {
+    const text = value as string;
+    const zero = notZeroDate(text);
+    if (zero !== text) return zero;
+    // A four-digit year (a dash after it), BC or not: always in range, tested without a regular expression.
+    if (text.charCodeAt(4) === 45) return text;
+    try {
+      parse(text);
+      return text;
+    } catch {
+      const longYear = /^\d{5,}-/.test(text);
+      if (text === 'infinity' || (longYear && !text.endsWith(' BC')))
+        return new Unholdable(`${text} is after the last ${kind} Parquet holds`, last);
+      if (text === '-infinity' || longYear)
+        return new Unholdable(`${text} is before the first ${kind} Parquet holds`, first);
+      return new Unholdable(`${JSON.stringify(text)} is not a ${kind} Parquet can hold exactly`);
+    }
+  };
+}
+
+const dateRange = temporalRange('date', dateToDays, daysToDate(firstDay), daysToDate(lastDay));
+const timestampRange = (zoned: boolean): Convert =>
+  temporalRange(
+    zoned ? 'timestamptz' : 'timestamp',
+    (text) => timestampToMicros(text, zoned),
+    microsToTimestamp(firstMicros, zoned),
+    microsToTimestamp(lastMicros, zoned),
+  );
+
+/** The Parquet type of a logical type as messages show it, e.g. `DECIMAL(12,2)` or `TIMESTAMP(MICROS, UTC)`. */
+function parquetColumnType(type: LogicalType): string {
+  const { element } = parquetMapping(type);
+  const logical = element.logical_type;
+  if (!logical) return element.type ?? 'BYTE_ARRAY';
+  switch (logical.type) {
+    case 'DECIMAL':
+      return `DECIMAL(${logical.precision},${logical.scale})`;
+    case 'TIMESTAMP':
+      return `TIMESTAMP(MICROS${logical.isAdjustedToUTC ? ', UTC' : ''})`;
+    case 'TIME':
+      return 'TIME(MICROS)';
+    default:
+      return logical.type;
+  }
+}
+
+/**
+ * What Parquet columns cannot hold, as data: decimals of a DECIMAL(p,s) column that do not fit it
+ * (NaN has no nearest; ±Infinity and too many digits clamp to the widest value, extra fraction digits
+ * round half away from zero), MySQL's zero dates, ±infinity and instants beyond INT32 days or INT64
+ * microseconds (the first or last one Parquet holds), times of day outside 00:00:00–24:00:00. CSV
+ * and JSONL parts keep every value's text, so they hold every value.
+ */
+export const parquetValueLimits: ValueLimits = {
+  label: 'Parquet',
+  columnType: parquetColumnType,
+  check(type) {
+    switch (type.kind) {
+      case 'decimal':
+        return parquetMapping(type).element.logical_type?.type === 'DECIMAL'
+          ? (value) => fitDecimal(value as string, type)
+          : undefined;
+      case 'date':
+        return dateRange;
+      case 'timestamp':
+        return timestampRange(false);
+      case 'timestamptz':
+        return timestampRange(true);
+      case 'time':
+        return timeOfDay;
+      default:
+        return undefined;
+    }
+  },
+};
