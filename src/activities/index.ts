@@ -108,6 +108,7 @@ export function createActivities(cache: ConnectorCache) {
         writeMode: task.writeMode,
         createMode: task.createMode,
         targetParent: task.targetParent,
+        partitionBy: task.partitionBy,
       });
     }),
 
@@ -216,6 +217,7 @@ export function createActivities(cache: ConnectorCache) {
                 writeMode: task.writeMode,
                 createMode: task.createMode,
                 targetParent: task.targetParent,
+                partitionBy: task.partitionBy,
               },
               { dryRun: true },
             )

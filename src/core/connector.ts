@@ -123,6 +123,8 @@ export interface PrepareRequest {
   targetRef: TableRef;
   /** For a partition: the target's name of its parent table, created first when missing. */
   targetParent?: string;
+  /** Object-store targets: the columns whose values become Hive `column=value/` folders, outermost first. */
+  partitionBy?: string[];
   writeMode: WriteMode;
   createMode: CreateMode;
 }

@@ -207,3 +207,42 @@ export async function intersectingRanges(
 export function selectsByValue(range: ValueRange): boolean {
   return range.from !== undefined || range.to !== undefined;
 }
+
+/** A plain or double-quoted SQL identifier, unquoted; null for anything else (an expression). */
+function plainIdentifier(text: string): string | null {
+  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(text)) return text.toLowerCase();
+  const quoted = /^"((?:[^"]|"")+)"$/.exec(text);
+  return quoted ? quoted[1]!.replace(/""/g, '"') : null;
+}
+
+/**
+ * A PostgreSQL partition's key and bound in engine-neutral terms, from `pg_get_partkeydef`
+ * (`RANGE (at)`, `LIST ("Region")`) and `pg_get_expr(relpartbound)`; null for HASH and DEFAULT
+ * partitions. A key that is not plain columns (`lower(name)`, a COLLATE) has `columns` null.
+ */
+export function postgresPartitionLayout(keyDef: string, bound: string): PartitionLayout | null {
+  const key = /^(RANGE|LIST)\s*\((.*)\)$/i.exec(keyDef.trim());
+  const parsed = parsePostgresBound(bound);
+  if (!key || !parsed) return null;
+  const expression = key[2]!;
+  // Split at the commas outside parentheses and quotes.
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      parts.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  const names = parts.map(plainIdentifier);
+  const columns = names.every((n): n is string => n !== null) ? names : null;
+  const method = key[1]!.toLowerCase() as 'range' | 'list';
+  return { method, columns, expression, ...parsed };
+}

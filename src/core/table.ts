@@ -103,6 +103,9 @@ export function storedColumn(column: ColumnMeta): ColumnMeta {
   return stored;
 }
 
+/** Engines that store tables as files in folders (S3, a local directory): they write Hive folders. */
+export const objectStoreEngines: readonly string[] = ['s3', 'local'];
+
 /** Renders `schema.table` for messages and ids (not for SQL: dialects quote). */
 export function tableLabel(ref: TableRef): string {
   return `${ref.schema}.${ref.name}${ref.partition === undefined ? '' : `/${ref.partition}`}`;

@@ -16,6 +16,8 @@ export interface MigrationTask {
   targetRef: TableRef;
   /** For a partition: the target name of its partitioned parent. */
   targetParent?: string;
+  /** Object-store targets: the spec's `target.partitionBy` for this table (Hive folder columns). */
+  partitionBy?: string[];
   /** For a shard set: the source tables merged into the target, copied in this order. */
   members?: TableMeta[];
   /** For a shard set: the target column that records each row's source table. */

@@ -84,6 +84,9 @@ const CastRule = z
       });
   });
 
+/** Column names of Hive folders, outermost first. */
+const folderColumns = z.array(z.string().min(1)).min(1);
+
 /** A value of a partition key; large integers and dates are best written as strings. */
 const boundValue = z.union([z.string().min(1), z.number()]);
 
@@ -110,6 +113,12 @@ export const JobSpec = z
         connection: ConnectionRef,
         /** The target schema or database; defaults to the source's. */
         schema: z.string().min(1).optional(),
+        /**
+         * Object-store targets (S3, local): write each table's rows into Hive-style `column=value/`
+         * folders by these columns, outermost first. A list applies to every table; an object maps
+         * table names or globs to their columns (the first match applies; other tables get no folders).
+         */
+        partitionBy: z.union([folderColumns, z.record(z.string().min(1), folderColumns)]).optional(),
       })
       .strict(),
     /** With kind "tables": the tables to move. */

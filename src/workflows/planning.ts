@@ -3,7 +3,7 @@ import type { TableSelection } from '../core/connector';
 import { ErrorCode } from '../core/errors';
 import { targetTableName } from '../core/naming';
 import { globToRegExp } from '../core/selection';
-import { tableLabel, type ColumnMeta, type TableMeta } from '../core/table';
+import { objectStoreEngines, tableLabel, type ColumnMeta, type TableMeta } from '../core/table';
 import type { MigrationTask } from '../core/task';
 import type { JobSpec } from '../spec/job-spec';
 
@@ -63,20 +63,49 @@ function taskBase(spec: JobSpec, jobId: string) {
   };
 }
 
+/**
+ * The Hive folder columns `target.partitionBy` gives a table (a partition: by its parent's name), or
+ * undefined. Only object-store targets write folders: any other target refuses the option (BAD_SPEC).
+ */
+export function partitionByOf(spec: JobSpec, table: TableMeta): string[] | undefined {
+  const option = spec.target.partitionBy;
+  if (option === undefined) return undefined;
+  if (table.targetEngine !== undefined && !objectStoreEngines.includes(table.targetEngine)) {
+    throw ApplicationFailure.nonRetryable(
+      `target.partitionBy writes Hive folders on object stores (S3, local); ${spec.target.connection} is a ${table.targetEngine} target`,
+      ErrorCode.BadSpec,
+    );
+  }
+  if (Array.isArray(option)) return option;
+  const name = table.partition?.parent ?? table.ref.name;
+  return Object.entries(option).find(([glob]) => globToRegExp(glob).test(name))?.[1];
+}
+
 /** One table or partition becomes one task with a deterministic id. */
 export function planTask(spec: JobSpec, jobId: string, table: TableMeta): MigrationTask {
   const targetSchema = spec.target.schema ?? spec.source.schema;
+  const parent = table.partition ? targetTableName(table.partition.parent, spec.naming) : undefined;
+  const partitionBy = partitionByOf(spec, table);
+  // An object store keeps every partition in its parent's folder (PostgreSQL ones too, which are
+  // tables of their own in the source): the task writes the partition `name` of the parent.
+  const intoParentFolder =
+    parent !== undefined &&
+    table.ref.partition === undefined &&
+    objectStoreEngines.includes(table.targetEngine ?? '');
   return {
     ...taskBase(spec, jobId),
     taskId: `${jobId}/${tableLabel(table.ref)}`,
     table,
-    targetRef: {
-      schema: targetSchema,
-      name: targetTableName(table.ref.name, spec.naming),
-      // A partition that is not a table of its own (MySQL) stays a partition of the renamed parent.
-      ...(table.ref.partition === undefined ? {} : { partition: table.ref.partition }),
-    },
-    ...(table.partition ? { targetParent: targetTableName(table.partition.parent, spec.naming) } : {}),
+    targetRef: intoParentFolder
+      ? { schema: targetSchema, name: parent, partition: table.ref.name }
+      : {
+          schema: targetSchema,
+          name: targetTableName(table.ref.name, spec.naming),
+          // A partition that is not a table of its own (MySQL) stays a partition of the renamed parent.
+          ...(table.ref.partition === undefined ? {} : { partition: table.ref.partition }),
+        },
+    ...(parent === undefined ? {} : { targetParent: parent }),
+    ...(partitionBy ? { partitionBy } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   compareBounds,
   intersectingRanges,
   parsePostgresBound,
+  postgresPartitionLayout,
   parseValueList,
   type CompareLiterals,
 } from '../../src/core/partitions';
@@ -266,5 +267,32 @@ describe('MySQL partitions on a PostgreSQL target', () => {
     expect(() => partitionClauses(meta(byYear, 0), false)).toThrow(/expression year\(`at`\).*plain columns/);
     const wide = [row('pa', "(1,'a')", { method: 'LIST COLUMNS', expression: '`c`,`d`' })];
     expect(() => partitionClauses(meta(wide, 0), false)).toThrow(/LIST-partitioned by 2 columns/);
+  });
+});
+
+describe('postgresPartitionLayout', () => {
+  it('describes LIST and RANGE partitions keyed by columns, quoted or not', () => {
+    expect(postgresPartitionLayout('LIST ("Region")', "FOR VALUES IN ('eu', NULL)")).toEqual({
+      method: 'list',
+      columns: ['Region'],
+      expression: '"Region"',
+      values: [['eu'], [null]],
+    });
+    expect(
+      postgresPartitionLayout(
+        'RANGE (at, id)',
+        "FOR VALUES FROM ('2024-01-01', MINVALUE) TO ('2024-02-01', 5)",
+      ),
+    ).toMatchObject({
+      method: 'range',
+      columns: ['at', 'id'],
+      from: ['2024-01-01', { unbounded: 'MINVALUE' }],
+    });
+  });
+
+  it('gives expression keys no columns, and HASH or DEFAULT partitions no layout', () => {
+    expect(postgresPartitionLayout('LIST (lower(name))', "FOR VALUES IN ('a')")?.columns).toBeNull();
+    expect(postgresPartitionLayout('HASH (id)', 'FOR VALUES WITH (modulus 2, remainder 0)')).toBeNull();
+    expect(postgresPartitionLayout('LIST (region)', 'DEFAULT')).toBeNull();
   });
 });

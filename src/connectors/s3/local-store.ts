@@ -35,12 +35,15 @@ export class LocalStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const dir = this.resolve(prefix);
+    // A prefix that is not a folder (`lake/t/_manifest`) lists its folder and keeps the keys it starts.
+    const folder = prefix === '' || prefix.endsWith('/') ? prefix : path.posix.dirname(prefix);
+    const dir = this.resolve(folder === '.' ? '' : folder);
     try {
       const entries = await readdir(dir, { recursive: true, withFileTypes: true });
       return entries
         .filter((e) => e.isFile() && !e.name.includes('.tmp-'))
         .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+        .filter((key) => key.startsWith(prefix))
         .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];

@@ -9,7 +9,7 @@ export interface ObjectStore {
   put(key: string, body: ObjectBody): Promise<void>;
   /** Reads an object, or null when it does not exist. */
   get(key: string): Promise<Buffer | null>;
-  /** Lists the keys under a prefix, in key order. */
+  /** Lists the keys that start with a prefix (a folder `a/b/` or any string), in key order. */
   list(prefix: string): Promise<string[]>;
   /** Lists the names of the folders directly under a prefix (that ends in `/`), in name order. */
   listFolders(prefix: string): Promise<string[]>;

@@ -51,7 +51,7 @@ function jsonValue(value: Value): unknown {
  * A value's text in a CSV field or a JSON string → its `Value` form for the column's type: as
  * PostgreSQL's text reads, but booleans are `true`/`false` and bytes base64.
  */
-function fromText(text: string, type: LogicalType): Value {
+export function fromText(text: string, type: LogicalType): Value {
   if (type.kind === 'boolean') return text === 'true';
   return type.kind === 'bytes' ? Buffer.from(text, 'base64') : pgTextValue(text, type);
 }
@@ -90,11 +90,16 @@ export const jsonlFormat: PartFormat = {
       .filter((line) => line.length > 0).length,
 };
 
-const csvField = (value: Value): string => {
-  if (value === null) return '';
-  const text = Buffer.isBuffer(value)
+/** A non-null value as text (CSV fields, Hive folder values), read back by {@link fromText}: bytes as base64. */
+export function valueText(value: Exclude<Value, null>): string {
+  return Buffer.isBuffer(value)
     ? value.toString('base64')
     : String(typeof value === 'number' ? floatText(value) : value);
+}
+
+const csvField = (value: Value): string => {
+  if (value === null) return '';
+  const text = valueText(value);
   return /[",\r\n]/.test(text) || text === '' ? `"${text.replace(/"/g, '""')}"` : text;
 };
 

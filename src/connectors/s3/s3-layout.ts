@@ -7,8 +7,16 @@ import { formatNamed } from './s3-format';
 /**
  * Where things live in an object store, as pure functions:
  * `<schema>/<table>/[k=v/…]part-<task hash>-<chunk>.<ext>`, plus `_manifest.json` and
- * `_mms_checkpoint.json` in the table's folder.
+ * `_mms_checkpoint.json` in the table's folder. A task that writes one partition of a table shares the
+ * table's folder: its manifest and checkpoint are `_manifest.<partition>.json` and
+ * `_mms_checkpoint.<partition>.json`, and the table is the union of its manifests.
  */
+
+/** The folder value Hive (and Spark) write for NULL. */
+export const hiveNullToken = '__HIVE_DEFAULT_PARTITION__';
+
+/** The folder key of a partition that is not split by column values: `partition=<source partition name>/`. */
+export const partitionNameKey = 'partition';
 
 /** One part of a table, as the checkpoint and the manifest list it. */
 export interface PartEntry {
@@ -18,6 +26,8 @@ export interface PartEntry {
   rows: number;
   /** Bytes of the part object. */
   bytes?: number;
+  /** The part's Hive folder values by the manifest's `partitionBy` names; null is NULL. */
+  partition?: Record<string, string | null>;
 }
 
 /** The manifest: written last, the only thing readers trust. */
@@ -30,6 +40,11 @@ export interface Manifest {
   columns: ColumnMeta[];
   primaryKey: string[];
   rows: number;
+  /**
+   * The Hive folder keys, outermost first: column names, whose values live only in the folder names
+   * (not in the parts), or `partition` when the parts of a source partition are kept under its name.
+   */
+  partitionBy?: string[];
   parts: PartEntry[];
 }
 
@@ -51,20 +66,76 @@ export function fromKeySegment(segment: string): string {
   }
 }
 
-/** The folder of a table, ending in `/`; a partition that is not a table of its own (MySQL) gets a folder inside it. */
+/** The folder of a table, ending in `/`; the tasks of its partitions write into it too. */
 export function tablePrefix(ref: TableRef): string {
-  const partition = ref.partition === undefined ? '' : `${keySegment(ref.partition)}/`;
-  return `${keySegment(ref.schema)}/${keySegment(ref.name)}/${partition}`;
+  return `${keySegment(ref.schema)}/${keySegment(ref.name)}/`;
 }
 
-/** The manifest of a table. */
+/** `<name>.json`, or `<name>.<partition>.json` for the task of one partition. */
+const perTask = (ref: TableRef, name: string): string =>
+  `${tablePrefix(ref)}${name}${ref.partition === undefined ? '' : `.${keySegment(ref.partition)}`}.json`;
+
+/** The manifest a task writes last: the whole table's, or one partition's. */
 export function manifestKey(ref: TableRef): string {
-  return `${tablePrefix(ref)}_manifest.json`;
+  return perTask(ref, '_manifest');
 }
 
-/** The checkpoint object of the task writing a table. */
+/** The checkpoint object of the task writing a table or one partition of it. */
 export function checkpointKey(ref: TableRef): string {
-  return `${tablePrefix(ref)}_mms_checkpoint.json`;
+  return perTask(ref, '_mms_checkpoint');
+}
+
+/** Characters Hive escapes in folder names (FileUtils.escapePathName), so Spark and Hive read the same values. */
+// eslint-disable-next-line no-control-regex -- Hive escapes the control characters too
+const hiveEscaped = /[\x00-\x1f"#%'*/:=?\\\x7f{[\]^]/g;
+
+/** Escapes a Hive folder key or value as Hive does: `%XX` for a few ASCII characters, everything else as is. */
+export function hiveEscape(text: string): string {
+  return text.replace(hiveEscaped, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The text a Hive folder key or value stands for (inverse of {@link hiveEscape}). */
+export function hiveUnescape(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The Hive folders of one tuple of values, each `key=value/`, outermost first: escaped as Hive does,
+ * NULL as `__HIVE_DEFAULT_PARTITION__`, the empty string as an empty value (`key=/`).
+ */
+export function hiveFolder(keys: readonly string[], values: readonly (string | null)[]): string {
+  return keys
+    .map((key, i) => {
+      const value = values[i] ?? null;
+      return `${hiveEscape(key)}=${value === null ? hiveNullToken : hiveEscape(value)}/`;
+    })
+    .join('');
+}
+
+/** The keys and values of Hive folders such as `region=eu/day=2024-01-01/` (inverse of {@link hiveFolder}). */
+export function parseHiveFolder(folder: string): { key: string; value: string | null }[] {
+  return folder
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      const eq = segment.indexOf('=');
+      if (eq < 0) throw new Error(`"${segment}" is not a Hive folder (key=value)`);
+      const value = segment.slice(eq + 1);
+      return {
+        key: hiveUnescape(segment.slice(0, eq)),
+        value: value === hiveNullToken ? null : hiveUnescape(value),
+      };
+    });
+}
+
+/** The Hive folders of a part, from its values by the manifest's `partitionBy` (`''` without). */
+export function partFolder(partitionBy: readonly string[] | undefined, part: PartEntry): string {
+  return partitionBy?.length
+    ? hiveFolder(
+        partitionBy,
+        partitionBy.map((k) => part.partition?.[k] ?? null),
+      )
+    : '';
 }
 
 /** A short stable hash of the task id, so parts of different jobs never share a name. */
@@ -72,27 +143,64 @@ export function taskHash(taskId: string): string {
   return createHash('sha256').update(taskId).digest('hex').slice(0, 8);
 }
 
-/**
- * The key of chunk `chunkIndex` of a task: the same inputs always give the same key, so a rewritten
- * chunk overwrites its part. Partition values become Hive-style `k=v/` folders, URL-encoded.
- */
-export function partKey(
-  ref: TableRef,
-  taskId: string,
-  chunkIndex: number,
-  ext: string,
-  partitionValues?: Record<string, string>,
-): string {
-  const partitions = Object.entries(partitionValues ?? {})
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}/`)
-    .join('');
-  return `${tablePrefix(ref)}${partitions}part-${taskHash(taskId)}-${String(chunkIndex).padStart(6, '0')}.${ext}`;
+/** What every part of a task's name starts with, after its folders: `part-<task hash>-`. */
+export function partNamePrefix(taskId: string): string {
+  return `part-${taskHash(taskId)}-`;
 }
 
-/** Reads a table's manifest, or null when the table was never finished. */
+/**
+ * The key of chunk `chunkIndex` of a task in one Hive folder (see {@link hiveFolder}; `''` for none):
+ * the same inputs always give the same key, so a rewritten chunk overwrites its parts.
+ */
+export function partKey(ref: TableRef, taskId: string, chunkIndex: number, ext: string, folder = ''): string {
+  return `${tablePrefix(ref)}${folder}${partNamePrefix(taskId)}${String(chunkIndex).padStart(6, '0')}.${ext}`;
+}
+
+/** Reads the manifest one task wrote (see {@link manifestKey}), or null when it never finished. */
 export async function readManifest(store: ObjectStore, ref: TableRef): Promise<Manifest | null> {
   const body = await store.get(manifestKey(ref));
   return body ? (JSON.parse(body.toString('utf8')) as Manifest) : null;
+}
+
+/** Whether a key in a table's folder is one of its manifests: `_manifest.json` or `_manifest.<partition>.json`. */
+const isManifestName = (name: string): boolean => /^_manifest(\.[^/]+)?\.json$/.test(name);
+
+/**
+ * A table as readers see it: the union of the manifests in its folder (the whole table's, or one per
+ * partition task), or null when none is finished. With `ref.partition`: that partition task's
+ * manifest, or else the parts in the Hive folder of that name (`region=eu`), or null when none.
+ */
+export async function readTable(store: ObjectStore, ref: TableRef): Promise<Manifest | null> {
+  if (ref.partition !== undefined) {
+    const own = await readManifest(store, ref);
+    if (own) return own;
+    const whole = await readTable(store, { schema: ref.schema, name: ref.name });
+    const folder = `${ref.partition}/`;
+    const parts = whole?.parts.filter((p) => partFolder(whole.partitionBy, p) === folder) ?? [];
+    if (!whole || parts.length === 0) return null;
+    return { ...whole, table: ref, rows: parts.reduce((sum, p) => sum + p.rows, 0), parts };
+  }
+  const prefix = tablePrefix(ref);
+  const keys = (await store.list(`${prefix}_manifest`)).filter((k) => isManifestName(k.slice(prefix.length)));
+  const manifests: Manifest[] = [];
+  for (const key of keys.sort()) {
+    const body = await store.get(key);
+    if (body) manifests.push(JSON.parse(body.toString('utf8')) as Manifest);
+  }
+  const [first, ...others] = manifests;
+  if (!first) return null;
+  const shape = (m: Manifest): string =>
+    JSON.stringify([m.format, m.columns.map((c) => c.name), m.partitionBy ?? []]);
+  const odd = others.find((m) => shape(m) !== shape(first));
+  if (odd)
+    throw new MigrationError(
+      ErrorCode.VerificationFailed,
+      `the manifests in ${prefix} disagree on format, columns or partition folders (${tableLabel(first.table)} and ${tableLabel(odd.table)})`,
+      { table: tableLabel(ref), path: prefix },
+    );
+  if (others.length === 0) return first;
+  const parts = manifests.flatMap((m) => m.parts);
+  return { ...first, table: ref, rows: parts.reduce((sum, p) => sum + p.rows, 0), parts };
 }
 
 /** Reads a part the manifest lists; a missing one means the table is damaged. */
@@ -105,9 +213,9 @@ export async function readPart(store: ObjectStore, key: string): Promise<Buffer>
   return body;
 }
 
-/** Counts a table's rows by reading every part its manifest lists, independently of the manifest's numbers. */
+/** Counts a table's rows by reading every part its manifests list, independently of the manifests' numbers. */
 export async function countTableRows(store: ObjectStore, ref: TableRef): Promise<number> {
-  const manifest = await readManifest(store, ref);
+  const manifest = await readTable(store, ref);
   if (!manifest)
     throw new MigrationError(ErrorCode.TableNotFound, `no manifest at ${manifestKey(ref)}`, {
       table: tableLabel(ref),

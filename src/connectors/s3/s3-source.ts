@@ -9,16 +9,19 @@ import {
   type TableSelection,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
+import type { LogicalType } from '../../core/logical-types';
 import { matchesSelection } from '../../core/selection';
 import { storedColumn, tableLabel, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
-import { formatNamed } from './s3-format';
+import { formatNamed, fromText } from './s3-format';
+import { hiveShape, withFolderValues } from './s3-hive';
 import {
   countTableRows,
   fromKeySegment,
   keySegment,
-  readManifest,
+  partFolder,
   readPart,
+  readTable,
   type Manifest,
 } from './s3-layout';
 
@@ -34,6 +37,7 @@ export class S3Source implements Source {
   constructor(private readonly store: ObjectStore) {}
 
   async discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage> {
+    if (selection.partitions) return this.discoverPartitions(selection, after, pageSize);
     // Folder names only: the parts inside the table folders are never listed.
     const names = (await this.store.listFolders(`${keySegment(selection.schema)}/`))
       .map(fromKeySegment)
@@ -42,7 +46,7 @@ export class S3Source implements Source {
     const page = names.slice(0, pageSize);
     const tables: TableMeta[] = [];
     for (const name of page) {
-      const manifest = await readManifest(this.store, { schema: selection.schema, name });
+      const manifest = await readTable(this.store, { schema: selection.schema, name });
       // A folder without a manifest is a table still being written (or not ours): not readable yet.
       if (manifest) tables.push(tableMeta(selection.schema, name, manifest));
     }
@@ -62,12 +66,15 @@ export class S3Source implements Source {
     const part = manifest.parts[partIndex(manifest.parts, range.upTo[0], table)]!;
     const format = formatNamed(manifest.format);
     const store = this.store;
+    // Hive folder columns are not in the parts: their values come from the part's folder.
+    const shape = hiveShape(table.columns, manifest.partitionBy ?? []);
+    const withValues = withFolderValues(shape, table.columns, part.partition);
     let rowsRead = 0;
     const rows = (async function* (): AsyncGenerator<Row> {
       // The part is held while it is decoded; its size is bounded by the writer's chunk size.
-      for await (const row of format.decode(table.columns, await readPart(store, part.key))) {
+      for await (const row of format.decode(shape.dataColumns, await readPart(store, part.key))) {
         rowsRead++;
-        yield row;
+        yield withValues(row);
       }
     })();
     return {
@@ -85,8 +92,92 @@ export class S3Source implements Source {
     await this.store.close();
   }
 
+  /**
+   * The partitions of Hive-partitioned tables: one per folder (`region=eu`, `year=2024/month=3`),
+   * chosen by name globs and, with `from` / `to`, by the value of the outermost folder column, compared
+   * as a value of the column's type. Each is described as a LIST partition of its folder values.
+   */
+  private async discoverPartitions(
+    selection: TableSelection,
+    after: string | null,
+    pageSize: number,
+  ): Promise<DiscoverPage> {
+    const chosen: TableMeta[] = [];
+    for (const wanted of selection.partitions ?? []) {
+      const ref = { schema: selection.schema, name: wanted.table };
+      const manifest = await readTable(this.store, ref);
+      const label = tableLabel(ref);
+      if (!manifest)
+        throw new MigrationError(ErrorCode.TableNotFound, `no table ${label}: no manifest in its folder`, {
+          table: label,
+        });
+      const keys = manifest.partitionBy ?? [];
+      if (keys.length === 0)
+        throw new MigrationError(
+          ErrorCode.BadSpec,
+          `${label} has no Hive partition folders (its manifest names no partitionBy): copy it with kind "tables"`,
+          { table: label },
+        );
+      const byValue = wanted.from !== undefined || wanted.to !== undefined;
+      const column = manifest.columns.find((c) => c.name === keys[0]);
+      if (byValue && !column)
+        throw new MigrationError(
+          ErrorCode.BadSpec,
+          `from/to choose folders by the value of their outermost column; the folders of ${label} are named ${keys[0]}=<source partition>, not a column: choose them by name`,
+          { table: label },
+        );
+      const table = tableMeta(selection.schema, wanted.table, manifest);
+      const folders = new Map<string, Manifest['parts']>();
+      for (const part of manifest.parts) {
+        const folder = partFolder(keys, part).slice(0, -1);
+        folders.set(folder, [...(folders.get(folder) ?? []), part]);
+      }
+      for (const [folder, parts] of folders) {
+        if (!matchesSelection(folder, { schema: selection.schema, ...wanted })) continue;
+        const values = keys.map((k) => parts[0]!.partition?.[k] ?? null);
+        if (byValue && !inValueRange(values[0] ?? null, column!.type, wanted, label)) continue;
+        const real = keys.every((k) => manifest.columns.some((c) => c.name === k));
+        chosen.push({
+          ...table,
+          ref: { ...ref, partition: folder },
+          // A partitioned target needs the folder columns in its key; the rows are unique either way.
+          primaryKey: table.primaryKey.length
+            ? [...table.primaryKey, ...keys.filter((k) => real && !table.primaryKey.includes(k))]
+            : [],
+          estimatedRows: parts.reduce((sum, p) => sum + p.rows, 0),
+          estimatedBytes: parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
+          partition: {
+            parent: wanted.table,
+            bound: folder,
+            keyDef: `HIVE (${keys.join(', ')})`,
+            // Folders named by a source partition (`partition=p1`) hold no column to partition by.
+            ...(real
+              ? {
+                  layout: {
+                    method: 'list' as const,
+                    columns: keys,
+                    expression: keys.join(', '),
+                    values: [values],
+                  },
+                }
+              : {}),
+          },
+        });
+      }
+    }
+    const cursor = (t: TableMeta): string => `${t.ref.name}/${t.ref.partition ?? ''}`;
+    const remaining = chosen
+      .filter((t) => after === null || cursor(t) > after)
+      .sort((a, b) => (cursor(a) < cursor(b) ? -1 : 1));
+    const page = remaining.slice(0, pageSize);
+    return {
+      tables: page,
+      nextAfter: remaining.length > pageSize ? cursor(page[page.length - 1]!) : null,
+    };
+  }
+
   private async manifest(table: TableMeta): Promise<Manifest> {
-    const manifest = await readManifest(this.store, table.ref);
+    const manifest = await readTable(this.store, table.ref);
     if (!manifest)
       throw new MigrationError(ErrorCode.TableNotFound, `no manifest for ${tableLabel(table.ref)}`, {
         table: tableLabel(table.ref),
@@ -106,6 +197,64 @@ function tableMeta(schema: string, name: string, manifest: Manifest): TableMeta 
     estimatedRows: manifest.rows,
     estimatedBytes: manifest.parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
   };
+}
+
+/**
+ * Whether a folder value lies in `[from, to)`, compared as values of the column's type: numbers by
+ * value, dates and times as their fixed-width text; NULL lies in no range. A bound that is not a value
+ * of the type is BAD_SPEC.
+ */
+export function inValueRange(
+  value: string | null,
+  type: LogicalType,
+  range: { from?: string; to?: string },
+  label: string,
+): boolean {
+  if (value === null) return false;
+  const compare = (a: string, b: string): number => {
+    switch (type.kind) {
+      case 'int16':
+      case 'int32':
+      case 'int64':
+        return Math.sign(Number(BigInt(a) - BigInt(b)));
+      case 'float32':
+      case 'float64':
+      case 'decimal': {
+        const [x, y] = [Number(a), Number(b)];
+        if (Number.isNaN(x) || Number.isNaN(y)) throw new Error('not a number');
+        return type.kind === 'decimal' ? compareDecimals(a, b) : Math.sign(x - y);
+      }
+      case 'boolean':
+        return Number(fromText(a, type)) - Number(fromText(b, type));
+      default:
+        return a < b ? -1 : a > b ? 1 : 0;
+    }
+  };
+  const check = (bound: string | undefined, ok: (c: number) => boolean): boolean => {
+    if (bound === undefined) return true;
+    try {
+      return ok(compare(value, bound));
+    } catch {
+      throw new MigrationError(
+        ErrorCode.BadSpec,
+        `${JSON.stringify(bound)} is not a value of ${label}'s folder column (${type.kind})`,
+        { table: label },
+      );
+    }
+  };
+  return check(range.from, (c) => c >= 0) && check(range.to, (c) => c < 0);
+}
+
+/** Compares two decimals in plain notation exactly: -1, 0 or 1. */
+function compareDecimals(a: string, b: string): number {
+  const parse = (text: string): [bigint, number] => {
+    const [whole = '0', fraction = ''] = text.trim().split('.');
+    return [BigInt(`${whole}${fraction}`.replace(/^\+/, '') || '0'), fraction.length];
+  };
+  const [[x, xs], [y, ys]] = [parse(a), parse(b)];
+  const scale = Math.max(xs, ys);
+  const d = x * 10n ** BigInt(scale - xs) - y * 10n ** BigInt(scale - ys);
+  return d > 0n ? 1 : d < 0n ? -1 : 0;
 }
 
 /** The position of a part in the manifest; a cursor naming an unlisted part means the table was rewritten. */
