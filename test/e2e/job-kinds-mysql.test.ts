@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,27 +248,51 @@ describe('MySQL partitions as a job source', () => {
     await expectMyPartitions(out, ['p2024_10', 'p2024_12']);
   });
 
-  it('writes each partition to its own folder of an object store, with its own manifest', async () => {
+  it('writes each partition to its own Hive folder of an object store, with its own manifest', async () => {
     const chosen = ['p2024_07', 'p2024_08'];
+    await myAdmin.query(
+      `INSERT INTO ${quoteIdent(db)}.${quoteIdent(listed)} VALUES (1, 'de'), (2, 'fr'), (3, 'fr'), (4, 'us')`,
+    );
     const { report } = await run(
       { connection: 'local_out', schema: 'lake' },
-      [{ table: events, include: chosen }],
+      [
+        { table: events, include: chosen },
+        { table: listed, include: ['eu'] },
+      ],
       {
         verify: { mode: 'count' },
       },
     );
     expect(report?.status).toBe('succeeded');
+    // RANGE partitions keep their name as the folder: partition=<name>/; the table folder holds one manifest per partition.
     for (const p of chosen) {
       const manifest = JSON.parse(
-        readFileSync(path.join(localDir, 'lake', events, p, '_manifest.json'), 'utf8'),
+        readFileSync(path.join(localDir, 'lake', events, `_manifest.${p}.json`), 'utf8'),
       ) as {
         rows: number;
+        partitionBy: string[];
         parts: { key: string }[];
       };
       expect(manifest.rows).toBe(rowsPerMonth);
-      expect(manifest.parts.every((part) => part.key.startsWith(`lake/${events}/${p}/part-`))).toBe(true);
+      expect(manifest.partitionBy).toEqual(['partition']);
+      expect(manifest.parts.every((part) => part.key.startsWith(`lake/${events}/partition=${p}/part-`))).toBe(
+        true,
+      );
     }
-    expect(report?.results.map((r) => r.targetCount)).toEqual([rowsPerMonth, rowsPerMonth]);
+    // A LIST partition is split by its key columns' values: eu holds de and fr.
+    expect(readdirSync(path.join(localDir, 'lake', listed)).sort()).toEqual([
+      '_manifest.eu.json',
+      '_mms_checkpoint.eu.json',
+      'region=de',
+      'region=fr',
+    ]);
+    expect(report?.results.map((r) => [r.table, r.targetCount]).sort()).toEqual(
+      [
+        [`${db}.${events}/p2024_07`, rowsPerMonth],
+        [`${db}.${events}/p2024_08`, rowsPerMonth],
+        [`${db}.${listed}/eu`, 3],
+      ].sort(),
+    );
   });
 
   it('copies partitions keyed by an expression MySQL → MySQL, and refuses them on PostgreSQL with BAD_SPEC', async () => {
