@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { TableMeta } from '../../src/core/table';
 import { formatSpecIssues, parseJobSpec } from '../../src/spec/job-spec';
+import { partitionByOf, planTask } from '../../src/workflows/planning';
 
 const minimal = { source: { connection: 'pg_src' }, target: { connection: 'pg_dst' } };
 
@@ -29,5 +31,57 @@ describe('the job spec', () => {
     if (parsed.ok) return;
     expect(parsed.issues.map((i) => i.path).sort()).toEqual(['(root)', 'chunkRows', 'tables']);
     expect(formatSpecIssues(parsed.issues)).toMatch(/^✖ .+\n {2}→ at /);
+  });
+});
+
+describe('target.partitionBy', () => {
+  const table = (name: string, targetEngine: string, parent?: string): TableMeta => ({
+    engine: 'postgres',
+    ref: { schema: 'public', name },
+    columns: [],
+    primaryKey: [],
+    estimatedRows: 0,
+    estimatedBytes: 0,
+    targetEngine,
+    ...(parent ? { partition: { parent, bound: '', keyDef: '' } } : {}),
+  });
+  const spec = (partitionBy: unknown) => {
+    const parsed = parseJobSpec({ ...minimal, target: { connection: 'lake', partitionBy } });
+    if (!parsed.ok) throw new Error(formatSpecIssues(parsed.issues));
+    return parsed.spec;
+  };
+
+  it('takes a list for every table, or table globs mapped to columns (the first match applies)', () => {
+    expect(partitionByOf(spec(['region', 'day']), table('orders', 's3'))).toEqual(['region', 'day']);
+    const byTable = spec({ 'events*': ['day'], '*': ['region'] });
+    expect(partitionByOf(byTable, table('events_2024', 'local'))).toEqual(['day']);
+    expect(partitionByOf(byTable, table('orders', 's3'))).toEqual(['region']);
+    // A partition goes by its parent's name.
+    expect(partitionByOf(spec({ events: ['day'] }), table('p1', 's3', 'events'))).toEqual(['day']);
+    expect(partitionByOf(spec({ events: ['day'] }), table('orders', 's3'))).toBeUndefined();
+  });
+
+  it('refuses an empty list, and a database target', () => {
+    const parsed = parseJobSpec({ ...minimal, target: { connection: 'lake', partitionBy: [] } });
+    expect(!parsed.ok && parsed.issues[0]?.path).toBe('target.partitionBy');
+    expect(() => partitionByOf(spec(['region']), table('orders', 'postgres'))).toThrow(
+      'target.partitionBy writes Hive folders on object stores (S3, local); lake is a postgres target',
+    );
+  });
+
+  it('puts a PostgreSQL partition into its parent’s folder on an object store, and leaves it a table on PostgreSQL', () => {
+    const partitions = { ...spec(['region']), kind: 'partitions' as const };
+    expect(planTask(partitions, 'j', table('events_eu', 's3', 'events'))).toMatchObject({
+      taskId: 'j/public.events_eu',
+      targetRef: { schema: 'public', name: 'events', partition: 'events_eu' },
+      targetParent: 'events',
+      partitionBy: ['region'],
+    });
+    const { partitionBy: _, ...plain } = spec(['region']).target;
+    const toPg = { ...spec(['region']), target: plain };
+    expect(planTask(toPg, 'j', table('events_eu', 'postgres', 'events')).targetRef).toEqual({
+      schema: 'public',
+      name: 'events_eu',
+    });
   });
 });
