@@ -216,14 +216,15 @@ function plainIdentifier(text: string): string | null {
 }
 
 /**
- * A PostgreSQL partition's key and bound in engine-neutral terms, from `pg_get_partkeydef`
- * (`RANGE (at)`, `LIST ("Region")`) and `pg_get_expr(relpartbound)`; null for HASH and DEFAULT
- * partitions. A key that is not plain columns (`lower(name)`, a COLLATE) has `columns` null.
+ * The key of a PostgreSQL partitioned table from `pg_get_partkeydef` (`RANGE (at)`, `LIST ("Region")`):
+ * its method, and its columns, or null columns when it is not plain columns (`lower(name)`, a COLLATE);
+ * null for HASH keys.
  */
-export function postgresPartitionLayout(keyDef: string, bound: string): PartitionLayout | null {
+export function postgresPartitionKey(
+  keyDef: string,
+): Pick<PartitionLayout, 'method' | 'columns' | 'expression'> | null {
   const key = /^(RANGE|LIST)\s*\((.*)\)$/i.exec(keyDef.trim());
-  const parsed = parsePostgresBound(bound);
-  if (!key || !parsed) return null;
+  if (!key) return null;
   const expression = key[2]!;
   // Split at the commas outside parentheses and quotes.
   const parts: string[] = [];
@@ -243,6 +244,15 @@ export function postgresPartitionLayout(keyDef: string, bound: string): Partitio
   parts.push(expression.slice(start).trim());
   const names = parts.map(plainIdentifier);
   const columns = names.every((n): n is string => n !== null) ? names : null;
-  const method = key[1]!.toLowerCase() as 'range' | 'list';
-  return { method, columns, expression, ...parsed };
+  return { method: key[1]!.toLowerCase() as 'range' | 'list', columns, expression };
+}
+
+/**
+ * A PostgreSQL partition's key and bound in engine-neutral terms, from `pg_get_partkeydef` and
+ * `pg_get_expr(relpartbound)`; null for HASH and DEFAULT partitions.
+ */
+export function postgresPartitionLayout(keyDef: string, bound: string): PartitionLayout | null {
+  const key = postgresPartitionKey(keyDef);
+  const parsed = parsePostgresBound(bound);
+  return key && parsed ? { ...key, ...parsed } : null;
 }

@@ -480,6 +480,17 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
     await expect(
       writeTask(target, 'job-4/src.ev_a', partition('ev_a'), p('ev_a'), [rowsFrom(0, 1)]),
     ).rejects.toMatchObject({ code: 'TARGET_CONFLICT' });
+    // Appending with other folders than the table was written with would mix layouts: refused.
+    await expect(
+      target.prepare({
+        taskId: 'job-5/src.ev',
+        table: table('ev'),
+        targetRef: ref('ev'),
+        writeMode: 'append',
+        createMode: 'ifMissing',
+        partitionBy: ['flag'],
+      }),
+    ).rejects.toMatchObject({ code: 'TARGET_CONFLICT' });
   });
 
   it('refuses to create a table when createMode is never', async () => {

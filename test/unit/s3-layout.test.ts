@@ -159,6 +159,10 @@ describe('the folder keys of a task', () => {
       partition: { parent: 'orders', keyDef: 'LIST (region)', bound: "FOR VALUES IN ('eu', 'uk')" },
     };
     expect(hiveKeysFor({ table: list })).toEqual(['region']);
+    // A DEFAULT partition of a LIST table is split by the same key as its siblings.
+    expect(hiveKeysFor({ table: { ...list, partition: { ...list.partition, bound: 'DEFAULT' } } })).toEqual([
+      'region',
+    ]);
     const range = {
       ...table,
       partition: {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { PrepareRequest, Row, Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import { postgresPartitionLayout } from '../../core/partitions';
+import { postgresPartitionKey } from '../../core/partitions';
 import { mapRows } from '../../core/row-batches';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
@@ -72,9 +72,9 @@ export function hiveKeysFor(request: Pick<PrepareRequest, 'table' | 'partitionBy
   }
   const partition = table.partition;
   if (!partition) return [];
+  // The parent's key, so a DEFAULT partition of a LIST table is split like its siblings.
   const layout =
-    partition.layout ??
-    (table.engine === 'postgres' ? postgresPartitionLayout(partition.keyDef, partition.bound) : null);
+    partition.layout ?? (table.engine === 'postgres' ? postgresPartitionKey(partition.keyDef) : null);
   const keyColumns = layout?.method === 'list' ? layout.columns : null;
   if (keyColumns && keyColumns.every((k) => names.includes(k)) && keyColumns.length < names.length)
     return keyColumns;

@@ -84,6 +84,14 @@ export class S3Target implements Target {
       }
     }
     const kept = keepOld ? (previousManifest?.parts ?? []) : [];
+    const folders = (keys: string[] | undefined): string => (keys?.length ? keys.join(', ') : 'none');
+    if (keepOld && previousManifest && folders(previousManifest.partitionBy) !== folders(partitionBy)) {
+      throw new MigrationError(
+        ErrorCode.TargetConflict,
+        `${tableLabel(targetRef)} was written with Hive folders ${folders(previousManifest.partitionBy)}; appending with ${folders(partitionBy)} would mix layouts: append with the same partitionBy, or overwrite`,
+        { table: tableLabel(targetRef) },
+      );
+    }
     const checkpoint: StoredCheckpoint = {
       taskId: request.taskId,
       cursor: null,
