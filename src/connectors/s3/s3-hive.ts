@@ -143,12 +143,19 @@ class RowQueue implements AsyncIterable<Row> {
   private wakeReader: (() => void) | null = null;
   private wakeWriter: (() => void) | null = null;
 
-  async push(row: Row): Promise<void> {
-    while (this.rows.length >= folderQueueRows && !this.failure)
-      await new Promise<void>((resolve) => (this.wakeWriter = resolve));
+  /** Queues a row; returns a promise only when the queue is full, so the router awaits only then. */
+  push(row: Row): Promise<void> | undefined {
     if (this.failure) throw this.failure;
+    if (this.rows.length >= folderQueueRows) return this.pushWhenRoom(row);
     this.rows.push(row);
     this.wake('reader');
+    return undefined;
+  }
+
+  private async pushWhenRoom(row: Row): Promise<void> {
+    while (this.rows.length >= folderQueueRows && !this.failure)
+      await new Promise<void>((resolve) => (this.wakeWriter = resolve));
+    await this.push(row);
   }
 
   end(): void {
@@ -277,7 +284,8 @@ export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
         writer = { queue, values, done };
         open.set(folder, writer);
       }
-      await writer.queue.push(shape.dataIndexes.map((i) => row[i] ?? null));
+      const full = writer.queue.push(shape.dataIndexes.map((i) => row[i] ?? null));
+      if (full) await full;
     }
     for (const writer of open.values()) writer.queue.end();
     const parts: PartEntry[] = [];
