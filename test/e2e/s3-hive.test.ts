@@ -287,6 +287,30 @@ describe('Hive-style partition folders on S3, through the real dev server, Seawe
     );
   });
 
+  it('turns partition=<name>/ folders back into RANGE partitions with their source bounds', async () => {
+    const out = uniqueName('e2e_hive_ranges');
+    const { report } = await run({
+      kind: 'partitions',
+      source: { connection: 's3_lake', schema },
+      target: { connection: 'pg_target', schema: out },
+      partitions: [{ table: 'ticks', include: ['partition=ticks_2024_0?'] }],
+      verify: { mode: 'checksum' },
+    });
+    expect(report.status).toBe('succeeded');
+    expect(report.results.map((r) => [r.table, r.rowsWritten, r.verification?.matched])).toEqual([
+      [`${schema}.ticks/ticks_2024_02`, 28, true],
+    ]);
+    const partitions = await target.query<{ name: string; bound: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = $1::regclass`,
+      [`${out}.ticks`],
+    );
+    expect(partitions.rows).toEqual([
+      { name: 'ticks_ticks_2024_02', bound: "FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')" },
+    ]);
+    expect(await digest(target, `${out}.ticks`)).toEqual(await digest(source, `${schema}.ticks_2024_02`));
+  });
+
   it('chooses Hive folders by a value range compared as integers, not as text', async () => {
     const written = await run({
       kind: 'tables',

@@ -473,7 +473,10 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
       null,
       10,
     );
-    expect(parts.tables.map((t) => [t.ref, t.estimatedRows])).toEqual([[p('partition=ev_b'), 20]]);
+    // The folder of a source partition becomes that partition again, with its bound.
+    expect(parts.tables.map((t) => [t.ref, t.estimatedRows, t.partition?.layout])).toEqual([
+      [p('ev_b'), 20, { method: 'range', columns: ['id'], expression: 'id', from: ['0'], to: ['1000'] }],
+    ]);
     expect(await source.count(parts.tables[0]!)).toBe(20);
     // A whole-table copy beside partition copies would count rows twice: refused.
     await writeTask(target, 'job-3/src.ev', table('ev'), ref('ev'), [rowsFrom(0, 5)]);

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { PrepareRequest, Row, Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import { postgresPartitionKey } from '../../core/partitions';
+import { postgresPartitionKey, postgresPartitionLayout } from '../../core/partitions';
+import { tableLabel, type ColumnMeta, type PartitionInfo, type TableMeta } from '../../core/table';
 import { mapRows } from '../../core/row-batches';
-import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import { fromText, valueText, type PartFormat } from './s3-format';
 import { hiveFolder, partitionNameKey, type PartEntry } from './s3-layout';
@@ -85,6 +85,17 @@ export function hiveKeysFor(request: Pick<PrepareRequest, 'table' | 'partitionBy
       { table: label, column: partitionNameKey },
     );
   return [partitionNameKey];
+}
+
+/**
+ * A partition's place under its parent with its engine-neutral layout (a PostgreSQL source gives
+ * only its own DDL terms), for the manifest: a reader of another engine recreates the partition from it.
+ */
+export function partitionWithLayout(table: TableMeta): PartitionInfo {
+  const partition = table.partition!;
+  if (partition.layout || table.engine !== 'postgres') return partition;
+  const layout = postgresPartitionLayout(partition.keyDef, partition.bound);
+  return layout ? { ...partition, layout } : partition;
 }
 
 /** How a task's rows map to folders: the key columns' positions and the columns the parts hold. */

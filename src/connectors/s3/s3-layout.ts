@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import { tableLabel, type ColumnMeta, type TableRef } from '../../core/table';
+import { tableLabel, type ColumnMeta, type PartitionInfo, type TableRef } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import { formatNamed } from './s3-format';
 
@@ -45,6 +45,8 @@ export interface Manifest {
    * (not in the parts), or `partition` when the parts of a source partition are kept under its name.
    */
   partitionBy?: string[];
+  /** For the manifest of one source partition: how it hung off its parent, so a reader can recreate it. */
+  sourcePartition?: PartitionInfo & { name: string };
   parts: PartEntry[];
 }
 

@@ -11,7 +11,8 @@ import {
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalType } from '../../core/logical-types';
 import { matchesSelection } from '../../core/selection';
-import { storedColumn, tableLabel, type TableMeta } from '../../core/table';
+import type { PartitionLayout } from '../../core/partitions';
+import { storedColumn, tableLabel, type PartitionInfo, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import { formatNamed, fromText } from './s3-format';
 import { hiveShape, withFolderValues } from './s3-hive';
@@ -20,6 +21,7 @@ import {
   fromKeySegment,
   keySegment,
   partFolder,
+  readManifest,
   readPart,
   readTable,
   type Manifest,
@@ -137,6 +139,23 @@ export class S3Source implements Source {
         const values = keys.map((k) => parts[0]!.partition?.[k] ?? null);
         if (byValue && !inValueRange(values[0] ?? null, column!.type, wanted, label)) continue;
         const real = keys.every((k) => manifest.columns.some((c) => c.name === k));
+        const source = real ? null : await this.sourcePartition(ref, values[0] ?? null);
+        if (source) {
+          // A source partition's folder (partition=<name>/): it becomes that partition again, with its bound.
+          chosen.push({
+            ...table,
+            ref: { ...ref, partition: source.name },
+            estimatedRows: parts.reduce((sum, p) => sum + p.rows, 0),
+            estimatedBytes: parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
+            partition: {
+              parent: wanted.table,
+              bound: source.bound,
+              keyDef: source.keyDef,
+              layout: source.layout,
+            },
+          });
+          continue;
+        }
         chosen.push({
           ...table,
           ref: { ...ref, partition: folder },
@@ -174,6 +193,19 @@ export class S3Source implements Source {
       tables: page,
       nextAfter: remaining.length > pageSize ? cursor(page[page.length - 1]!) : null,
     };
+  }
+
+  /**
+   * How the source partition whose folder is `partition=<name>/` hung off its parent, from its own
+   * manifest; null when it does not say (or its key is not plain columns) and the folder stays a folder.
+   */
+  private async sourcePartition(
+    ref: { schema: string; name: string },
+    name: string | null,
+  ): Promise<(PartitionInfo & { name: string; layout: PartitionLayout }) | null> {
+    if (name === null) return null;
+    const source = (await readManifest(this.store, { ...ref, partition: name }))?.sourcePartition;
+    return source?.layout?.columns ? { ...source, layout: source.layout } : null;
   }
 
   private async manifest(table: TableMeta): Promise<Manifest> {

@@ -10,7 +10,7 @@ import { ErrorCode, MigrationError } from '../../core/errors';
 import { storedColumn, tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import type { PartFormat } from './s3-format';
-import { hiveKeysFor, putPart, writeHiveChunk } from './s3-hive';
+import { hiveKeysFor, partitionWithLayout, putPart, writeHiveChunk } from './s3-hive';
 import {
   checkpointKey,
   countTableRows,
@@ -199,6 +199,9 @@ export class S3Target implements Target {
       primaryKey: table.primaryKey,
       rows: stored.parts.reduce((sum, p) => sum + p.rows, 0),
       ...(stored.partitionBy ? { partitionBy: stored.partitionBy } : {}),
+      ...(table.partition && targetRef.partition !== undefined
+        ? { sourcePartition: { name: targetRef.partition, ...partitionWithLayout(table) } }
+        : {}),
       parts: stored.parts,
     };
     await this.store.put(manifestKey(targetRef), JSON.stringify(manifest, null, 2));
