@@ -444,7 +444,11 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
     const target = new S3Target(store, partFormats.csv);
     const partition = (name: string): TableMeta => ({
       ...table(name),
-      partition: { parent: 'ev', keyDef: 'RANGE (id)', bound: `FOR VALUES FROM (0) TO (1000)` },
+      partition: {
+        parent: 'ev',
+        keyDef: 'RANGE (id)',
+        bound: name === 'ev_a' ? 'FOR VALUES FROM (0) TO (1000)' : 'FOR VALUES FROM (1000) TO (2000)',
+      },
     });
     const p = (name: string): TableRef => ({ ...ref('ev'), partition: name });
     await writeTask(target, 'job-1/src.ev_a', partition('ev_a'), p('ev_a'), [rowsFrom(0, 30)]);
@@ -475,8 +479,21 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
     );
     // The folder of a source partition becomes that partition again, with its bound.
     expect(parts.tables.map((t) => [t.ref, t.estimatedRows, t.partition?.layout])).toEqual([
-      [p('ev_b'), 20, { method: 'range', columns: ['id'], expression: 'id', from: ['0'], to: ['1000'] }],
+      [p('ev_b'), 20, { method: 'range', columns: ['id'], expression: 'id', from: ['1000'], to: ['2000'] }],
     ]);
+    // from/to choose such folders by their source bounds, compared as the key's type (999 < 1000).
+    const byValue = async (from: string, to?: string): Promise<(string | undefined)[]> =>
+      (
+        await source.discover(
+          { ...selection, partitions: [{ table: 'ev', include: ['*'], exclude: [], from, to }] },
+          null,
+          10,
+        )
+      ).tables.map((t) => t.ref.partition);
+    expect(await byValue('999', '1000')).toEqual(['ev_a']);
+    expect(await byValue('1500')).toEqual(['ev_b']);
+    expect(await byValue('0')).toEqual(['ev_a', 'ev_b']);
+    await expect(byValue('x')).rejects.toMatchObject({ code: 'BAD_SPEC' });
     expect(await source.count(parts.tables[0]!)).toBe(20);
     // A whole-table copy beside partition copies would count rows twice: refused.
     await writeTask(target, 'job-3/src.ev', table('ev'), ref('ev'), [rowsFrom(0, 5)]);

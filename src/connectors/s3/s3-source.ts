@@ -11,7 +11,7 @@ import {
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalType } from '../../core/logical-types';
 import { matchesSelection } from '../../core/selection';
-import type { PartitionLayout } from '../../core/partitions';
+import { intersectingRanges, type ValueRange } from '../../core/partitions';
 import { storedColumn, tableLabel, type PartitionInfo, type TableMeta } from '../../core/table';
 import type { ObjectStore } from './object-store';
 import { formatNamed, fromText } from './s3-format';
@@ -122,12 +122,6 @@ export class S3Source implements Source {
         );
       const byValue = wanted.from !== undefined || wanted.to !== undefined;
       const column = manifest.columns.find((c) => c.name === keys[0]);
-      if (byValue && !column)
-        throw new MigrationError(
-          ErrorCode.BadSpec,
-          `from/to choose folders by the value of their outermost column; the folders of ${label} are named ${keys[0]}=<source partition>, not a column: choose them by name`,
-          { table: label },
-        );
       const table = tableMeta(selection.schema, wanted.table, manifest);
       const folders = new Map<string, Manifest['parts']>();
       for (const part of manifest.parts) {
@@ -137,10 +131,11 @@ export class S3Source implements Source {
       for (const [folder, parts] of folders) {
         if (!matchesSelection(folder, { schema: selection.schema, ...wanted })) continue;
         const values = keys.map((k) => parts[0]!.partition?.[k] ?? null);
-        if (byValue && !inValueRange(values[0] ?? null, column!.type, wanted, label)) continue;
+        if (byValue && column && !inValueRange(values[0] ?? null, column.type, wanted, label)) continue;
         const real = keys.every((k) => manifest.columns.some((c) => c.name === k));
         const source = real ? null : await this.sourcePartition(ref, values[0] ?? null);
-        if (source) {
+        if (byValue && !column && !(await inSourceRange(source, manifest, wanted, label))) continue;
+        if (source?.layout?.columns) {
           // A source partition's folder (partition=<name>/): it becomes that partition again, with its bound.
           chosen.push({
             ...table,
@@ -202,10 +197,9 @@ export class S3Source implements Source {
   private async sourcePartition(
     ref: { schema: string; name: string },
     name: string | null,
-  ): Promise<(PartitionInfo & { name: string; layout: PartitionLayout }) | null> {
+  ): Promise<(PartitionInfo & { name: string }) | null> {
     if (name === null) return null;
-    const source = (await readManifest(this.store, { ...ref, partition: name }))?.sourcePartition;
-    return source?.layout?.columns ? { ...source, layout: source.layout } : null;
+    return (await readManifest(this.store, { ...ref, partition: name }))?.sourcePartition ?? null;
   }
 
   private async manifest(table: TableMeta): Promise<Manifest> {
@@ -232,17 +226,11 @@ function tableMeta(schema: string, name: string, manifest: Manifest): TableMeta 
 }
 
 /**
- * Whether a folder value lies in `[from, to)`, compared as values of the column's type: numbers by
- * value, dates and times as their fixed-width text; NULL lies in no range. A bound that is not a value
- * of the type is BAD_SPEC.
+ * Compares two values' texts as values of a column type: numbers by value, booleans false < true,
+ * dates, times and text by their text (fixed-width, so in order); -1, 0 or 1. A text that is not a
+ * value of the type is BAD_SPEC naming the table.
  */
-export function inValueRange(
-  value: string | null,
-  type: LogicalType,
-  range: { from?: string; to?: string },
-  label: string,
-): boolean {
-  if (value === null) return false;
+export function compareAs(type: LogicalType, label: string): (a: string, b: string) => number {
   const compare = (a: string, b: string): number => {
     switch (type.kind) {
       case 'int16':
@@ -262,19 +250,62 @@ export function inValueRange(
         return a < b ? -1 : a > b ? 1 : 0;
     }
   };
-  const check = (bound: string | undefined, ok: (c: number) => boolean): boolean => {
-    if (bound === undefined) return true;
+  return (a, b) => {
     try {
-      return ok(compare(value, bound));
+      return compare(a, b);
     } catch {
       throw new MigrationError(
         ErrorCode.BadSpec,
-        `${JSON.stringify(bound)} is not a value of ${label}'s folder column (${type.kind})`,
+        `${JSON.stringify(b)} is not a value of ${label}'s folder column (${type.kind})`,
         { table: label },
       );
     }
   };
-  return check(range.from, (c) => c >= 0) && check(range.to, (c) => c < 0);
+}
+
+/** Whether a folder value lies in `[from, to)`, compared as a value of the column's type; NULL lies in no range. */
+export function inValueRange(
+  value: string | null,
+  type: LogicalType,
+  range: { from?: string; to?: string },
+  label: string,
+): boolean {
+  if (value === null) return false;
+  const compare = compareAs(type, label);
+  return (
+    (range.from === undefined || compare(value, range.from) >= 0) &&
+    (range.to === undefined || compare(value, range.to) < 0)
+  );
+}
+
+/**
+ * Whether the RANGE bound of a source partition (one key column) intersects `[from, to)`, compared as
+ * the key column's type: the folders of source partitions (`partition=<name>/`) are chosen by value so.
+ */
+async function inSourceRange(
+  source: PartitionInfo | null,
+  manifest: Manifest,
+  range: ValueRange,
+  label: string,
+): Promise<boolean> {
+  const layout = source?.layout;
+  const key = manifest.columns.find((c) => c.name === layout?.columns?.[0]);
+  // A partition without a RANGE bound of one column (a DEFAULT one) is chosen by name only.
+  if (source && !(layout?.method === 'range' && layout.columns?.length === 1 && key)) return false;
+  if (!layout || !key) {
+    throw new MigrationError(
+      ErrorCode.BadSpec,
+      `from/to choose folders by the value of a folder column, or by the bounds of RANGE partitions of one key column; ${label} has neither (its folders: ${manifest.partitionBy?.join(', ')}): choose them by name`,
+      { table: label },
+    );
+  }
+  const compare = compareAs(key.type, label);
+  const [inside] = await intersectingRanges(
+    [{ from: layout.from![0]!, to: layout.to![0]! }],
+    range,
+    (pairs) => Promise.resolve(pairs.map((p) => compare(p.a, p.b))),
+  );
+  return inside!;
 }
 
 /** Compares two decimals in plain notation exactly: -1, 0 or 1. */
