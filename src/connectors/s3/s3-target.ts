@@ -186,9 +186,9 @@ export class S3Target implements Target {
       // the parts of this task that no checkpoint lists are leftovers, deleted before the manifest.
       const listed = new Set(stored.parts.map((p) => p.key));
       const ours = `/${partNamePrefix(taskId)}`;
-      const stray = (await this.store.list(tablePrefix(targetRef))).filter(
-        (k) => k.includes(ours) && !listed.has(k),
-      );
+      const stray: string[] = [];
+      for (const folder of taskFolders(table, targetRef, stored.partitionBy))
+        stray.push(...(await this.store.list(folder)).filter((k) => k.includes(ours) && !listed.has(k)));
       if (stray.length > 0) await this.store.delete(stray);
     }
     const manifest: Manifest = {
@@ -263,6 +263,17 @@ function folderPattern(request: PrepareRequest, keys: string[]): string {
     keys,
     keys.map((k) => (names.includes(k) ? `<${k}>` : (request.targetRef.partition ?? null))),
   );
+}
+
+/**
+ * Where a task's leftover parts can be, so that looking for them lists only that: a source
+ * partition's own folder (`partition=<name>/`, the one folder all its rows go to), else the whole
+ * table folder.
+ */
+function taskFolders(table: TableMeta, ref: TableRef, keys: string[]): string[] {
+  const prefix = tablePrefix(ref);
+  const byName = keys.length === 1 && !table.columns.some((c) => c.name === keys[0]);
+  return byName && ref.partition !== undefined ? [prefix + hiveFolder(keys, [ref.partition])] : [prefix];
 }
 
 /** Says what an overwrite deletes: a partition's previous parts, or everything under the table's folder. */
