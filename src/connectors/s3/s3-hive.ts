@@ -255,14 +255,21 @@ export interface HiveChunk {
 export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
   const { store, format, table, keys } = chunk;
   const shape = hiveShape(table.columns, keys);
+  // Writers by their values' texts (cheap per row); the folder name is built once per folder.
   const open = new Map<
     string,
-    { queue: RowQueue; values: (string | null)[]; done: Promise<{ rows: number; bytes: number }> }
+    {
+      folder: string;
+      queue: RowQueue;
+      values: (string | null)[];
+      done: Promise<{ rows: number; bytes: number }>;
+    }
   >();
-  const folderOf = (row: Row): { folder: string; values: (string | null)[] } => {
-    const values = shape.keyIndexes.map((index) =>
+  const valuesOf = (row: Row): (string | null)[] =>
+    shape.keyIndexes.map((index) =>
       index < 0 ? (chunk.partitionName ?? null) : folderValue(row[index] ?? null),
     );
+  const folderOf = (values: (string | null)[]): string => {
     const folder = hiveFolder(keys, values);
     const long = folder.split('/').findIndex((segment) => Buffer.byteLength(segment) > maxFolderBytes);
     if (long >= 0) {
@@ -273,12 +280,14 @@ export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
         { table: label, column: keys[long] },
       );
     }
-    return { folder, values };
+    return folder;
   };
   try {
     for await (const row of chunk.rows) {
-      const { folder, values } = folderOf(row);
-      let writer = open.get(folder);
+      const values = valuesOf(row);
+      const id =
+        keys.length === 1 ? ((values[0] ?? null) === null ? '' : `=${values[0]}`) : JSON.stringify(values);
+      let writer = open.get(id);
       if (!writer) {
         if (open.size >= maxFoldersPerChunk) {
           const label = tableLabel(table.ref);
@@ -288,22 +297,26 @@ export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
             { table: label, column: keys[0] },
           );
         }
+        const folder = folderOf(values);
         const queue = new RowQueue();
         const done = putPart(store, chunk.keyOf(folder), format, shape.dataColumns, queue);
         // A failed upload stops the router at its next row for that folder.
         done.catch((e: unknown) => queue.fail(e instanceof Error ? e : new Error(String(e))));
-        writer = { queue, values, done };
-        open.set(folder, writer);
+        writer = { folder, queue, values, done };
+        open.set(id, writer);
       }
       const full = writer.queue.push(shape.dataIndexes.map((i) => row[i] ?? null));
       if (full) await full;
     }
     for (const writer of open.values()) writer.queue.end();
     const parts: PartEntry[] = [];
-    for (const [folder, writer] of [...open].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const byFolder = [...open.values()].sort((a, b) =>
+      a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0,
+    );
+    for (const writer of byFolder) {
       const { rows, bytes } = await writer.done;
       parts.push({
-        key: chunk.keyOf(folder),
+        key: chunk.keyOf(writer.folder),
         rows,
         bytes,
         partition: Object.fromEntries(keys.map((k, i) => [k, writer.values[i] ?? null])),
