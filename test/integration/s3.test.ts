@@ -345,6 +345,15 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
     await expect(write(resumed!, rowsFrom(500, 500))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFLICT' });
   });
 
+  it('lists the keys a prefix starts, whether or not it ends at a folder', async () => {
+    const store = open(() => make('list-prefix'));
+    for (const key of ['a/b.txt', 'a/bc/d.txt', 'a/c.txt', 'ab.txt']) await store.put(key, 'x');
+    expect(await store.list('a/b')).toEqual(['a/b.txt', 'a/bc/d.txt']);
+    expect(await store.list('a/')).toEqual(['a/b.txt', 'a/bc/d.txt', 'a/c.txt']);
+    expect(await store.list('a')).toEqual(['a/b.txt', 'a/bc/d.txt', 'a/c.txt', 'ab.txt']);
+    expect(await store.list('a/z')).toEqual([]);
+  });
+
   it('writes every logical type as a Hive folder value and reads it back exactly, NULL included', async () => {
     const store = open(() => make('hive-types'));
     const target = new S3Target(store, partFormats.jsonl);

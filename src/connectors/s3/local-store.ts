@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -35,16 +35,31 @@ export class LocalStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    // A prefix that is not a folder (`lake/t/_manifest`) lists its folder and keeps the keys it starts.
-    const folder = prefix === '' || prefix.endsWith('/') ? prefix : path.posix.dirname(prefix);
-    const dir = this.resolve(folder === '.' ? '' : folder);
-    try {
-      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-      return entries
+    if (prefix !== '' && !prefix.endsWith('/')) {
+      // A prefix that is not a folder (`lake/t/_manifest`): the entries of its folder that it starts.
+      const folder = path.posix.dirname(prefix);
+      const base = path.posix.basename(prefix);
+      const within = folder === '.' ? '' : `${folder}/`;
+      const names = await this.entries(within, false);
+      const matching = names.filter((e) => e.name.startsWith(base));
+      const nested = await Promise.all(
+        matching.filter((e) => e.isDirectory()).map((e) => this.list(`${within}${e.name}/`)),
+      );
+      const files = matching
         .filter((e) => e.isFile() && !e.name.includes('.tmp-'))
-        .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-        .filter((key) => key.startsWith(prefix))
-        .sort();
+        .map((e) => within + e.name);
+      return [...files, ...nested.flat()].sort();
+    }
+    return (await this.entries(prefix, true))
+      .filter((e) => e.isFile() && !e.name.includes('.tmp-'))
+      .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      .sort();
+  }
+
+  /** The entries of a folder (and below it, when recursive); none when it does not exist. */
+  private async entries(folder: string, recursive: boolean): Promise<Dirent[]> {
+    try {
+      return await readdir(this.resolve(folder), { recursive, withFileTypes: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
@@ -52,16 +67,10 @@ export class LocalStore implements ObjectStore {
   }
 
   async listFolders(prefix: string): Promise<string[]> {
-    try {
-      const entries = await readdir(this.resolve(prefix), { withFileTypes: true });
-      return entries
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    return (await this.entries(prefix, false))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   }
 
   async delete(keys: string[]): Promise<void> {
