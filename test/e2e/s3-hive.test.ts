@@ -6,13 +6,14 @@ import { partFormats } from '../../src/connectors/s3/s3-format';
 import { hiveFolder, taskHash } from '../../src/connectors/s3/s3-layout';
 import type { ColumnMeta } from '../../src/core/table';
 import { openS3Store } from '../../src/connectors/s3/s3-store';
+import { mysqlConnectionEntries } from '../support/mysql';
 import { services, uniqueName } from '../support/services';
 import { s3Connection, s3ConnectionEntry, s3WorkerEnv } from '../support/s3';
 import { useStack } from '../support/stack';
 
 const prefix = `${uniqueName('e2e_hive')}/`;
 const stack = useStack('hive', {
-  connections: { s3_lake: s3ConnectionEntry(prefix) },
+  connections: { s3_lake: s3ConnectionEntry(prefix), ...mysqlConnectionEntries() },
   workerEnv: s3WorkerEnv,
 });
 const { source, target, schema } = stack;
@@ -70,7 +71,7 @@ beforeAll(async () => {
   );
   // A LIST-partitioned table: eu 50 rows, us 40, apac (jp 30, au 20).
   await source.query(
-    `CREATE TABLE ${schema}.events (id bigint NOT NULL, region text NOT NULL, at date NOT NULL, amount numeric(10,2), PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+    `CREATE TABLE ${schema}.events (id bigint NOT NULL, region varchar(8) NOT NULL, at date NOT NULL, amount numeric(10,2), PRIMARY KEY (id, region)) PARTITION BY LIST (region);
      CREATE TABLE ${schema}.events_eu PARTITION OF ${schema}.events FOR VALUES IN ('eu');
      CREATE TABLE ${schema}.events_us PARTITION OF ${schema}.events FOR VALUES IN ('us');
      CREATE TABLE ${schema}.events_apac PARTITION OF ${schema}.events FOR VALUES IN ('jp', 'au');
@@ -285,6 +286,22 @@ describe('Hive-style partition folders on S3, through the real dev server, Seawe
     expect(await digest(target, `${out}.events`)).toEqual(
       await digest(source, `${schema}.events`, `region IN ('eu', 'au')`),
     );
+  });
+
+  it('refuses Hive folders as partitions of a MariaDB target with BAD_SPEC, at once', async () => {
+    const out = uniqueName('e2e_hive_my');
+    const { report } = await run({
+      kind: 'partitions',
+      source: { connection: 's3_lake', schema },
+      target: { connection: 'my_target', schema: out },
+      partitions: [{ table: 'events', include: ['region=eu'] }],
+    });
+    await stack.mysql.query(`DROP DATABASE IF EXISTS \`${out}\``);
+    expect(report.status).toBe('failed');
+    expect(report.results[0]?.error).toMatchObject({
+      code: 'BAD_SPEC',
+      message: `${schema}.events/region=eu: a MySQL target recreates the partitions of MySQL sources only; copy the whole table with kind "tables"`,
+    });
   });
 
   it('turns partition=<name>/ folders back into RANGE partitions with their source bounds', async () => {

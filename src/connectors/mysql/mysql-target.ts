@@ -114,6 +114,15 @@ export class MysqlTarget implements Target {
         { table: tableLabel(table.ref), column: array.name, type: array.nativeType },
       );
     }
+    if (targetRef.partition !== undefined && table.partition && !this.sameEngine(table)) {
+      // Partitions are recreated from a MySQL source's own DDL only; anything else would write with
+      // PARTITION (…) into a table that has no partitions.
+      throw new MigrationError(
+        ErrorCode.BadSpec,
+        `${tableLabel(table.ref)}: a MySQL target recreates the partitions of MySQL sources only; copy the whole table with kind "tables"`,
+        { table: tableLabel(table.ref) },
+      );
+    }
     // Built first so that a type MySQL cannot hold fails before anything is changed (a partition's: its parent's).
     const createSql = createTableSql(targetRef, table.columns, table.primaryKey, this.sameEngine(table));
     return this.withConnection(context, async (conn) => {
