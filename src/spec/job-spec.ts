@@ -116,7 +116,8 @@ export const JobSpec = z
         /**
          * Object-store targets (S3, local): write each table's rows into Hive-style `column=value/`
          * folders by these columns, outermost first. A list applies to every table; an object maps
-         * table names or globs to their columns (the first match applies; other tables get no folders).
+         * table names or globs (a partition: its parent's name; a shard set: its target's) to their
+         * columns (the first match applies; other tables get no folders).
          */
         partitionBy: z.union([folderColumns, z.record(z.string().min(1), folderColumns)]).optional(),
       })

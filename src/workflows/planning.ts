@@ -155,8 +155,10 @@ export function planShardSets(spec: JobSpec, jobId: string, tables: TableMeta[])
       estimatedRows: members.reduce((sum, m) => sum + m.estimatedRows, 0),
       estimatedBytes: members.reduce((sum, m) => sum + m.estimatedBytes, 0),
     };
+    const partitionBy = partitionByOf(spec, targetShape);
     return {
       ...taskBase(spec, jobId),
+      ...(partitionBy ? { partitionBy } : {}),
       taskId: `${jobId}/shards:${spec.source.schema}.${set.target}`,
       table: targetShape,
       targetRef: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMeta } from '../../src/core/table';
 import { formatSpecIssues, parseJobSpec } from '../../src/spec/job-spec';
-import { partitionByOf, planTask } from '../../src/workflows/planning';
+import { partitionByOf, planShardSets, planTask } from '../../src/workflows/planning';
 
 const minimal = { source: { connection: 'pg_src' }, target: { connection: 'pg_dst' } };
 
@@ -59,6 +59,18 @@ describe('target.partitionBy', () => {
     // A partition goes by its parent's name.
     expect(partitionByOf(spec({ events: ['day'] }), table('p1', 's3', 'events'))).toEqual(['day']);
     expect(partitionByOf(spec({ events: ['day'] }), table('orders', 's3'))).toBeUndefined();
+  });
+
+  it('applies to a shard set by its target name', () => {
+    const parsed = parseJobSpec({
+      ...minimal,
+      kind: 'shards',
+      target: { connection: 'lake', partitionBy: { orders_all: ['region'] } },
+      shards: [{ target: 'orders_all', tables: ['orders_s*'] }],
+    });
+    if (!parsed.ok) throw new Error(formatSpecIssues(parsed.issues));
+    const [task] = planShardSets(parsed.spec, 'j', [table('orders_s1', 's3'), table('orders_s2', 's3')]);
+    expect(task?.partitionBy).toEqual(['region']);
   });
 
   it('refuses an empty list, and a database target', () => {

@@ -126,7 +126,9 @@ export class S3Source implements Source {
       const folders = new Map<string, Manifest['parts']>();
       for (const part of manifest.parts) {
         const folder = partFolder(keys, part).slice(0, -1);
-        folders.set(folder, [...(folders.get(folder) ?? []), part]);
+        const listed = folders.get(folder);
+        if (listed) listed.push(part);
+        else folders.set(folder, [part]);
       }
       for (const [folder, parts] of folders) {
         if (!matchesSelection(folder, { schema: selection.schema, ...wanted })) continue;
@@ -135,13 +137,16 @@ export class S3Source implements Source {
         const real = keys.every((k) => manifest.columns.some((c) => c.name === k));
         const source = real ? null : await this.sourcePartition(ref, values[0] ?? null);
         if (byValue && !column && !(await inSourceRange(source, manifest, wanted, label))) continue;
+        const sizes = {
+          estimatedRows: parts.reduce((sum, p) => sum + p.rows, 0),
+          estimatedBytes: parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
+        };
         if (source?.layout?.columns) {
           // A source partition's folder (partition=<name>/): it becomes that partition again, with its bound.
           chosen.push({
             ...table,
+            ...sizes,
             ref: { ...ref, partition: source.name },
-            estimatedRows: parts.reduce((sum, p) => sum + p.rows, 0),
-            estimatedBytes: parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
             partition: {
               parent: wanted.table,
               bound: source.bound,
@@ -158,8 +163,7 @@ export class S3Source implements Source {
           primaryKey: table.primaryKey.length
             ? [...table.primaryKey, ...keys.filter((k) => real && !table.primaryKey.includes(k))]
             : [],
-          estimatedRows: parts.reduce((sum, p) => sum + p.rows, 0),
-          estimatedBytes: parts.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
+          ...sizes,
           partition: {
             parent: wanted.table,
             bound: folder,
