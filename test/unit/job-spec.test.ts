@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMeta } from '../../src/core/table';
 import { formatSpecIssues, parseJobSpec } from '../../src/spec/job-spec';
+import { readSpecFile } from '../../src/spec/load';
 import { partitionByOf, planShardSets, planTask } from '../../src/workflows/planning';
 
 const minimal = { source: { connection: 'pg_src' }, target: { connection: 'pg_dst' } };
@@ -71,6 +72,14 @@ describe('target.partitionBy', () => {
     if (!parsed.ok) throw new Error(formatSpecIssues(parsed.issues));
     const [task] = planShardSets(parsed.spec, 'j', [table('orders_s1', 's3'), table('orders_s2', 's3')]);
     expect(task?.partitionBy).toEqual(['region']);
+  });
+
+  it('is valid as examples/job-hive.yaml writes it', () => {
+    const parsed = parseJobSpec(readSpecFile('examples/job-hive.yaml'));
+    expect(parsed.ok && parsed.spec.target.partitionBy).toEqual({
+      'orders*': ['region', 'day'],
+      events: ['day'],
+    });
   });
 
   it('refuses an empty list, and a database target', () => {
