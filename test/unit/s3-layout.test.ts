@@ -95,6 +95,12 @@ describe('Hive folders', () => {
     expect(hiveUnescape(hiveEscape(value))).toBe(value);
   });
 
+  it('keep a text spelled like the NULL token a text', () => {
+    const folder = hiveFolder(['k'], ['__HIVE_DEFAULT_PARTITION__']);
+    expect(folder).toBe('k=%5F_HIVE_DEFAULT_PARTITION__/');
+    expect(parseHiveFolder(folder)).toEqual([{ key: 'k', value: '__HIVE_DEFAULT_PARTITION__' }]);
+  });
+
   it('write NULL as __HIVE_DEFAULT_PARTITION__ and the empty string as an empty value', () => {
     const folder = hiveFolder(['region', 'day'], [null, '']);
     expect(folder).toBe('region=__HIVE_DEFAULT_PARTITION__/day=/');

@@ -103,13 +103,17 @@ export function hiveUnescape(text: string): string {
 
 /**
  * The Hive folders of one tuple of values, each `key=value/`, outermost first: escaped as Hive does,
- * NULL as `__HIVE_DEFAULT_PARTITION__`, the empty string as an empty value (`key=/`).
+ * NULL as `__HIVE_DEFAULT_PARTITION__` (the text `__HIVE_DEFAULT_PARTITION__` as `%5F_HIVE_DEFAULT_PARTITION__`),
+ * the empty string as an empty value (`key=/`).
  */
 export function hiveFolder(keys: readonly string[], values: readonly (string | null)[]): string {
   return keys
     .map((key, i) => {
       const value = values[i] ?? null;
-      return `${hiveEscape(key)}=${value === null ? hiveNullToken : hiveEscape(value)}/`;
+      // A real value spelled like the NULL token gets its first character escaped, so it stays a value.
+      const text =
+        value === hiveNullToken ? `%5F${value.slice(1)}` : value === null ? hiveNullToken : hiveEscape(value);
+      return `${hiveEscape(key)}=${text}/`;
     })
     .join('');
 }
