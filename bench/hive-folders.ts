@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ChunkEncoding, type Row } from '../src/core/connector';
+import { rowsFromBatches } from '../src/core/row-batches';
 import type { TableMeta } from '../src/core/table';
 import { LocalStore } from '../src/connectors/s3/local-store';
 import { partFormats } from '../src/connectors/s3/s3-format';
@@ -50,12 +51,24 @@ async function main(): Promise<void> {
     chunk: {
       data: {
         encoding: ChunkEncoding.Rows,
-        rows: (async function* (): AsyncGenerator<Row> {
-          for (let i = 0; i < rows; i++) {
-            read++;
-            yield await Promise.resolve([BigInt(i), i % folders, body + i]);
-          }
-        })(),
+        // In batches of up to 1,024 rows or about 1 MB, as the database sources hand them over.
+        rows: rowsFromBatches(
+          (async function* (): AsyncGenerator<Row[]> {
+            let batch: Row[] = [];
+            let size = 0;
+            for (let i = 0; i < rows; i++) {
+              read++;
+              batch.push([BigInt(i), i % folders, body + i]);
+              size += body.length;
+              if (batch.length === 1024 || size >= 1024 * 1024) {
+                yield await Promise.resolve(batch);
+                batch = [];
+                size = 0;
+              }
+            }
+            if (batch.length) yield batch;
+          })(),
+        ),
       },
       rowsRead: () => read,
       release: () => undefined,

@@ -3,7 +3,7 @@ import type { PrepareRequest, Row, Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { postgresPartitionKey, postgresPartitionLayout } from '../../core/partitions';
 import { tableLabel, type ColumnMeta, type PartitionInfo, type TableMeta } from '../../core/table';
-import { mapRows } from '../../core/row-batches';
+import { mapRows, rowBatches, rowsFromBatches } from '../../core/row-batches';
 import type { ObjectStore } from './object-store';
 import { fromText, valueText, type PartFormat } from './s3-format';
 import { hiveFolder, partitionNameKey, type PartEntry } from './s3-layout';
@@ -25,8 +25,11 @@ const folderlessKinds: ReadonlySet<string> = new Set(['bytes', 'json', 'array'])
 /** The longest folder segment (`key=value`) in UTF-8 bytes: the file-system limit for a name. */
 export const maxFolderBytes = 255;
 
-/** Rows waiting for one folder's encoder at most: the router waits rather than buffering a chunk. */
-const folderQueueRows = 16;
+/**
+ * Batches waiting for one folder's encoder at most: the router waits rather than buffering a chunk.
+ * A batch is part of one source batch (at most 1,024 rows or about 1 MB, or one wide row).
+ */
+const folderQueueBatches = 2;
 
 /**
  * The Hive folder keys of a task, outermost first: the spec's `partitionBy` columns; else, for one
@@ -146,27 +149,30 @@ export function withFolderValues(
   };
 }
 
-/** Hands rows from the router to one folder's encoder, holding at most a few. */
-class RowQueue implements AsyncIterable<Row> {
-  private readonly rows: Row[] = [];
+/**
+ * Hands rows from the router to one folder's encoder a batch at a time (the rows of one source
+ * batch that belong to the folder), holding at most {@link folderQueueBatches} batches.
+ */
+class BatchQueue implements AsyncIterable<Row[]> {
+  private readonly batches: Row[][] = [];
   private ended = false;
   private failure: Error | null = null;
   private wakeReader: (() => void) | null = null;
   private wakeWriter: (() => void) | null = null;
 
-  /** Queues a row; returns a promise only when the queue is full, so the router awaits only then. */
-  push(row: Row): Promise<void> | undefined {
+  /** Queues a batch; returns a promise only when the queue is full, so the router awaits only then. */
+  push(batch: Row[]): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    if (this.rows.length >= folderQueueRows) return this.pushWhenRoom(row);
-    this.rows.push(row);
+    if (this.batches.length >= folderQueueBatches) return this.pushWhenRoom(batch);
+    this.batches.push(batch);
     this.wake('reader');
     return undefined;
   }
 
-  private async pushWhenRoom(row: Row): Promise<void> {
-    while (this.rows.length >= folderQueueRows && !this.failure)
+  private async pushWhenRoom(batch: Row[]): Promise<void> {
+    while (this.batches.length >= folderQueueBatches && !this.failure)
       await new Promise<void>((resolve) => (this.wakeWriter = resolve));
-    await this.push(row);
+    await this.push(batch);
   }
 
   end(): void {
@@ -180,13 +186,13 @@ class RowQueue implements AsyncIterable<Row> {
     this.wake('writer');
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Row> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<Row[]> {
     for (;;) {
       if (this.failure) throw this.failure;
-      if (this.rows.length > 0) {
-        const row = this.rows.shift()!;
+      if (this.batches.length > 0) {
+        const batch = this.batches.shift()!;
         this.wake('writer');
-        yield row;
+        yield batch;
       } else if (this.ended) {
         return;
       } else {
@@ -234,6 +240,14 @@ export async function putPart(
   return { rows: count, bytes };
 }
 
+/** One folder's part being written: its encoder's queue and the upload. */
+interface Writer {
+  folder: string;
+  queue: BatchQueue;
+  values: (string | null)[];
+  done: Promise<{ rows: number; bytes: number }>;
+}
+
 /** What one Hive chunk write needs. */
 export interface HiveChunk {
   store: ObjectStore;
@@ -249,22 +263,15 @@ export interface HiveChunk {
 
 /**
  * Splits a chunk's rows by their folder values and streams each folder's rows into its own part,
- * all folders at once: a row waits only for its own folder's encoder, so memory is bounded by the
- * open folders (at most {@link maxFoldersPerChunk}), not by the chunk. Returns the parts in folder order.
+ * all folders at once, a source batch at a time: the router waits only for a folder whose encoder
+ * is behind, so memory is bounded by the open folders (at most {@link maxFoldersPerChunk}) and the
+ * chunk, never by the table. Returns the parts in folder order.
  */
 export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
   const { store, format, table, keys } = chunk;
   const shape = hiveShape(table.columns, keys);
   // Writers by their values' texts (cheap per row); the folder name is built once per folder.
-  const open = new Map<
-    string,
-    {
-      folder: string;
-      queue: RowQueue;
-      values: (string | null)[];
-      done: Promise<{ rows: number; bytes: number }>;
-    }
-  >();
+  const open = new Map<string, Writer>();
   const valuesOf = (row: Row): (string | null)[] =>
     shape.keyIndexes.map((index) =>
       index < 0 ? (chunk.partitionName ?? null) : folderValue(row[index] ?? null),
@@ -283,30 +290,40 @@ export async function writeHiveChunk(chunk: HiveChunk): Promise<PartEntry[]> {
     return folder;
   };
   try {
-    for await (const row of chunk.rows) {
-      const values = valuesOf(row);
-      const id =
-        keys.length === 1 ? ((values[0] ?? null) === null ? '' : `=${values[0]}`) : JSON.stringify(values);
-      let writer = open.get(id);
-      if (!writer) {
-        if (open.size >= maxFoldersPerChunk) {
-          const label = tableLabel(table.ref);
-          throw new MigrationError(
-            ErrorCode.BadSpec,
-            `${label}: one chunk spreads over more than ${maxFoldersPerChunk} folders of ${keys.join(', ')}; partition by coarser columns or lower chunkRows`,
-            { table: label, column: keys[0] },
-          );
+    for await (const batch of rowBatches(chunk.rows)) {
+      // The batch's rows by folder, in order, then each folder's share handed over as one batch.
+      const shares = new Map<Writer, Row[]>();
+      for (const row of batch) {
+        const values = valuesOf(row);
+        const id =
+          keys.length === 1 ? ((values[0] ?? null) === null ? '' : `=${values[0]}`) : JSON.stringify(values);
+        let writer = open.get(id);
+        if (!writer) {
+          if (open.size >= maxFoldersPerChunk) {
+            const label = tableLabel(table.ref);
+            throw new MigrationError(
+              ErrorCode.BadSpec,
+              `${label}: one chunk spreads over more than ${maxFoldersPerChunk} folders of ${keys.join(', ')}; partition by coarser columns or lower chunkRows`,
+              { table: label, column: keys[0] },
+            );
+          }
+          const folder = folderOf(values);
+          const queue = new BatchQueue();
+          const done = putPart(store, chunk.keyOf(folder), format, shape.dataColumns, rowsFromBatches(queue));
+          // A failed upload stops the router at its next batch for that folder.
+          done.catch((e: unknown) => queue.fail(e instanceof Error ? e : new Error(String(e))));
+          writer = { folder, queue, values, done };
+          open.set(id, writer);
         }
-        const folder = folderOf(values);
-        const queue = new RowQueue();
-        const done = putPart(store, chunk.keyOf(folder), format, shape.dataColumns, queue);
-        // A failed upload stops the router at its next row for that folder.
-        done.catch((e: unknown) => queue.fail(e instanceof Error ? e : new Error(String(e))));
-        writer = { folder, queue, values, done };
-        open.set(id, writer);
+        const share = shares.get(writer);
+        const data = shape.dataIndexes.map((i) => row[i] ?? null);
+        if (share) share.push(data);
+        else shares.set(writer, [data]);
       }
-      const full = writer.queue.push(shape.dataIndexes.map((i) => row[i] ?? null));
-      if (full) await full;
+      for (const [writer, share] of shares) {
+        const full = writer.queue.push(share);
+        if (full) await full;
+      }
     }
     for (const writer of open.values()) writer.queue.end();
     const parts: PartEntry[] = [];
