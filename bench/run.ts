@@ -236,6 +236,8 @@ async function main(): Promise<void> {
     if (wants('pg-pg', 'mysql-pg', 'pg-mysql', 'pg-s3', 'checksum')) await ensurePgMain(gen, options.rows);
     if (wants('big-pg-pg', 'big-pg-s3')) await ensurePgBig(gen, options.bigRows, options.bigMb);
     if (wants('tasks')) await ensurePgMany(gen, options.tables);
+    // The table of the untimed warm-up job every worker runs first (bench/job.ts).
+    await ensurePgMany(gen, 1);
     if (!b.mysqlUnavailable && wants('mysql-pg', 'pg-mysql', 'mysql-mysql')) {
       await ensureMyMain(b.my, s.my.sourceDb, options.rows, log).catch((e: unknown) => {
         b.mysqlUnavailable = `MariaDB dataset failed: ${e instanceof Error ? e.message : String(e)}`;

@@ -17,8 +17,10 @@ export interface BenchWorker {
   exited: Promise<string>;
   /** Peak RSS so far (VmHWM): read it before stopping the process. */
   peakRssMb(): number;
-  /** User + system CPU seconds since it started polling: the jobs' CPU, without start-up. */
+  /** User + system CPU seconds since it started polling (or since {@link restartCpuClock}): the job's CPU. */
   cpuSeconds(): number;
+  /** Counts CPU from now on, so a warm-up job is not counted. */
+  restartCpuClock(): void;
   /** Everything it printed, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -133,6 +135,9 @@ export async function startWorker(options: {
     cpuSeconds() {
       if (alive) sample();
       return last.cpuSeconds - readyCpuSeconds;
+    },
+    restartCpuClock() {
+      readyCpuSeconds = procCpuSeconds(pid);
     },
     output: () => output,
     async stop() {
