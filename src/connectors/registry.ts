@@ -1,6 +1,9 @@
 import type { Source, Target } from '../core/connector';
 import type { ValueLimits } from '../core/value-conversion';
 import type { ConnectionConfig, Engine } from '../spec/connections';
+import { mysqlConnector } from './mysql';
+import { postgresConnector } from './postgres';
+import { localConnector, s3Connector } from './s3';
 
 /** A named connection with its secret resolved; exists only inside the worker. */
 export interface ResolvedConnection<E extends Engine = Engine> {
@@ -24,38 +27,13 @@ export interface EngineConnector<E extends Engine = Engine> {
   formatLimits?: Partial<Record<string, ValueLimits>>;
 }
 
-/**
- * An engine whose code, and the driver or SDK under it, loads when a job first uses it: a worker
- * that never touches S3 does not hold the AWS SDK and the Parquet code (about 25 MB of its memory).
- */
-function onFirstUse<E extends Engine>(load: () => EngineConnector<E>): EngineConnector<E> {
-  let connector: EngineConnector<E> | undefined;
-  const loaded = (): EngineConnector<E> => (connector ??= load());
-  return {
-    get openSource() {
-      return loaded().openSource;
-    },
-    get openTarget() {
-      return loaded().openTarget;
-    },
-    get valueLimits() {
-      return loaded().valueLimits;
-    },
-    get formatLimits() {
-      return loaded().formatLimits;
-    },
-  };
-}
-
-/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see onFirstUse */
 /** One entry per engine: adding an engine is one folder and one line here. */
 const connectors: { [E in Engine]: EngineConnector<E> } = {
-  postgres: onFirstUse(() => (require('./postgres') as typeof import('./postgres')).postgresConnector),
-  mysql: onFirstUse(() => (require('./mysql') as typeof import('./mysql')).mysqlConnector),
-  local: onFirstUse(() => (require('./s3') as typeof import('./s3')).localConnector),
-  s3: onFirstUse(() => (require('./s3') as typeof import('./s3')).s3Connector),
+  postgres: postgresConnector,
+  mysql: mysqlConnector,
+  local: localConnector,
+  s3: s3Connector,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 function connectorFor<E extends Engine>(engine: E): EngineConnector<E> {
   return connectors[engine];
