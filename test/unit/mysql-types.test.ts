@@ -169,6 +169,9 @@ describe('MySQL values in their lossless JS forms', () => {
     expect(valueReader({ kind: 'float64' })(0.1)).toBe(0.1);
     expect(valueReader({ kind: 'timestamp' })('2024-01-02 03:04:05.500000')).toBe('2024-01-02 03:04:05.5');
     expect(valueReader({ kind: 'timestamp' })('2024-01-02 03:04:05.000000')).toBe('2024-01-02 03:04:05');
+    expect(valueReader({ kind: 'timestamp' })('2024-01-02 03:04:05.120300')).toBe('2024-01-02 03:04:05.1203');
+    expect(valueReader({ kind: 'timestamp' })('2024-01-02 03:04:10')).toBe('2024-01-02 03:04:10');
+    expect(valueReader({ kind: 'timestamptz' })('2024-01-02 03:04:50')).toBe('2024-01-02 03:04:50+00');
     expect(valueReader({ kind: 'time' })('-838:59:59')).toBe('-838:59:59');
     expect(valueReader({ kind: 'timestamptz' })('1970-01-01 00:00:01.000100')).toBe(
       '1970-01-01 00:00:01.0001+00',

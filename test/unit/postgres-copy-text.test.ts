@@ -3,6 +3,7 @@ import type { LogicalType } from '../../src/core/logical-types';
 import {
   decodeCopyLine,
   encodeCopyLine,
+  escapeCopyField,
   unescapeCopyField,
 } from '../../src/connectors/postgres/postgres-copy-text';
 
@@ -46,6 +47,8 @@ describe('the COPY text codec', () => {
 
   it('undoes octal and hex escapes that PostgreSQL may write', () => {
     expect(unescapeCopyField('a\\011b\\x41')).toBe('a\tbA');
+    expect(escapeCopyField('plain text')).toBe('plain text');
+    expect(escapeCopyField('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
   });
 
   it('refuses a line with the wrong number of fields', () => {

@@ -209,7 +209,19 @@ export function transferForm(column: ColumnMeta, nativeSource: boolean): Transfe
 }
 
 /** MySQL prints every fractional digit of the column; the Value forms drop trailing zeros, as PostgreSQL does. */
-const trimFraction = (text: string): string => text.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+/** Drops a fraction's trailing zeros, and its dot when nothing is left (`12.500` → `12.5`, `1.000` → `1`). */
+function trimFraction(text: string): string {
+  const dot = text.lastIndexOf('.');
+  if (dot === -1) return text;
+  let end = text.length;
+  for (let i = dot + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return text; // not a plain fraction: left as it is
+  }
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 48) end--;
+  if (end === dot + 1) end = dot;
+  return end === text.length ? text : text.slice(0, end);
+}
 
 /** Builds the converter from what mysql2 returns (with our pool options) to the lossless {@link Value} form. */
 export function valueReader(type: LogicalType): (raw: unknown) => Value {
