@@ -30,6 +30,8 @@ import {
 import type { LogicalType } from '../../src/core/logical-types';
 import type { ColumnMeta, TableMeta } from '../../src/core/table';
 import { tableLabel } from '../../src/core/table';
+import { parseJobSpec } from '../../src/spec/job-spec';
+import { planTask } from '../../src/workflows/planning';
 
 /** Compares literals as numbers when both are numeric, else as strings: the engine's job, in JS. */
 const jsCompare: CompareLiterals = (pairs) =>
@@ -263,6 +265,26 @@ describe('PostgreSQL partitions on a MySQL target', () => {
       bound: "VALUES IN ('de','it''s \\\\ x',NULL)",
       layout: { values: [['de'], ["it's \\ x"], [null]] },
     });
+  });
+
+  it('are planned as partitions of their renamed parent, keeping their names; on PostgreSQL they stay tables', () => {
+    const parsed = parseJobSpec({
+      kind: 'partitions',
+      source: { connection: 'pg', schema: 'public' },
+      target: { connection: 'my', schema: 'out' },
+      partitions: [{ table: 'events' }],
+      naming: { prefix: 'stg_' },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    const table = pgPartition({ to: ['2024-02-01'] }, [at]);
+    const onMysql = planTask(parsed.spec, 'job', { ...table, targetEngine: 'mysql' });
+    expect(onMysql).toMatchObject({
+      taskId: 'job/public.events_p',
+      targetRef: { schema: 'out', name: 'stg_events', partition: 'events_p' },
+      targetParent: 'stg_events',
+    });
+    const onPostgres = planTask(parsed.spec, 'job', { ...table, targetEngine: 'postgres' });
+    expect(onPostgres.targetRef).toEqual({ schema: 'out', name: 'stg_events_p' });
   });
 
   it('are refused with BAD_SPEC naming the table where MySQL cannot follow', () => {
