@@ -46,14 +46,21 @@ SELECT c.relname AS name FROM pg_partitioned_table pt
 JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = ANY($2)`;
 
-// The key's columns (null for an expression) and their types, one of each per key column in key order.
+// Per key column, in key order: its name (null for an expression), and how a value becomes one of the
+// key: a cast to its type without a type modifier (`varchar`, not `varchar(10)`, which would cut the
+// value) in the key's collation, e.g. `pg_catalog.text COLLATE pg_catalog."C"`.
 const listPartitionsSql = `
 SELECT c.oid::text AS oid, c.relname AS name, p.relname AS parent, pg_get_expr(c.relpartbound, c.oid) AS bound,
        pg_get_partkeydef(p.oid) AS key_def, pt.partstrat::text AS strategy,
        (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
           LEFT JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.attnum)::text AS key_columns,
-       (SELECT json_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.ord) FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
-          LEFT JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.attnum)::text AS key_types,
+       (SELECT json_agg(
+          (SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.typname) FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace WHERE t.oid = a.atttypid)
+          || coalesce((SELECT ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co
+                       JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = pt.partcollation[k.ord - 1]), '')
+          ORDER BY k.ord)
+        FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.attnum)::text AS key_types,
        greatest(c.reltuples, 0)::bigint::text AS est_rows, pg_total_relation_size(c.oid)::text AS est_bytes
 FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid
