@@ -31,7 +31,7 @@ import type { LogicalType } from '../../src/core/logical-types';
 import type { ColumnMeta, TableMeta } from '../../src/core/table';
 import { tableLabel } from '../../src/core/table';
 import { parseJobSpec } from '../../src/spec/job-spec';
-import { planTask } from '../../src/workflows/planning';
+import { planTask, selectionOf } from '../../src/workflows/planning';
 
 /** Compares literals as numbers when both are numeric, else as strings: the engine's job, in JS. */
 const jsCompare: CompareLiterals = (pairs) =>
@@ -182,6 +182,26 @@ describe('value ranges of RANGE keys of several columns', () => {
     expect(await chosen({ from: ['2024'] })).toEqual(['2023Q4', '2024Q1', '2024Q2', '2024Q3', '2024Q4']);
     expect(await chosen({ from: ['2024', '1'] })).toEqual(['2024Q1', '2024Q2', '2024Q3', '2024Q4']);
     expect(padTuple(['1'], 3)).toEqual(['1', { unbounded: 'MINVALUE' }, { unbounded: 'MINVALUE' }]);
+  });
+
+  it('takes a value or a tuple in the spec, and hands the source tuples of text', () => {
+    const parsed = parseJobSpec({
+      kind: 'partitions',
+      source: { connection: 'pg' },
+      target: { connection: 'my' },
+      partitions: [{ table: 'sales', from: [2023, '5'], to: 2024 }],
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    expect(selectionOf(parsed.spec).partitions).toEqual([
+      { table: 'sales', include: ['*'], exclude: [], from: ['2023', '5'], to: ['2024'] },
+    ]);
+    const empty = parseJobSpec({
+      kind: 'partitions',
+      source: { connection: 'pg' },
+      target: { connection: 'my' },
+      partitions: [{ table: 'sales', from: [] }],
+    });
+    expect(empty.ok).toBe(false);
   });
 
   it('refuses tuples wider than the key', () => {
