@@ -162,6 +162,14 @@ beforeAll(async () => {
   await pgSource.query(
     `INSERT INTO ${schema}.by_month SELECT y, m, g, y + m + g / 100.0 FROM generate_series(2023, 2024) y, generate_series(1, 12) m, generate_series(1, 10) g`,
   );
+  // Text bounds whose byte order ('A' < 'M' < 'a' < 'm') is not their case-insensitive order.
+  await pgSource.query(
+    `CREATE TABLE ${schema}.by_name (name varchar(8) COLLATE "C", id int, PRIMARY KEY (name, id)) PARTITION BY RANGE (name);
+     CREATE TABLE ${schema}.by_name_upper PARTITION OF ${schema}.by_name FOR VALUES FROM ('A') TO ('M');
+     CREATE TABLE ${schema}.by_name_upper2 PARTITION OF ${schema}.by_name FOR VALUES FROM ('M') TO ('a');
+     CREATE TABLE ${schema}.by_name_lower PARTITION OF ${schema}.by_name FOR VALUES FROM ('a') TO ('m');
+     INSERT INTO ${schema}.by_name SELECT n, g FROM unnest(ARRAY['Anna', 'Bob', 'Mia', 'Zoe', 'al', 'kim']) n, generate_series(1, 5) g`,
+  );
   await pgSource.query(
     `CREATE TABLE ${schema}.by_code (code text NOT NULL) PARTITION BY RANGE (lower(code));
      CREATE TABLE ${schema}.by_code_a PARTITION OF ${schema}.by_code FOR VALUES FROM ('a') TO ('m');
@@ -280,6 +288,26 @@ describe('PostgreSQL partitions into MySQL', () => {
       code: 'BAD_SPEC',
       message: `${schema}.by_region (partition by_region_other) is the DEFAULT partition: MySQL partitions have no DEFAULT; copy the whole table with kind "tables"`,
     });
+  });
+
+  it('compares text bounds byte by byte, as the target column does', async () => {
+    const out = myOut('e2e_pgmy_text');
+    const target = { connection: 'my_target', schema: out };
+    // One at a time, lowest last: each later partition is split off the one above it.
+    for (const p of ['by_name_lower', 'by_name_upper2', 'by_name_upper']) {
+      const { report } = await run({
+        kind: 'partitions',
+        source: fromPg,
+        target,
+        partitions: [{ table: 'by_name', include: [p] }],
+      });
+      expectVerified(report, [`${schema}.${p}`], 10);
+    }
+    expect(await myPartitions(out, 'by_name')).toEqual([
+      "by_name_upper RANGE COLUMNS(`name`) 'M'",
+      "by_name_upper2 RANGE COLUMNS(`name`) 'a'",
+      "by_name_lower RANGE COLUMNS(`name`) 'm'",
+    ]);
   });
 
   it('refuses expression keys and key types MySQL cannot partition by, with BAD_SPEC naming the table', async () => {

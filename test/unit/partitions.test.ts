@@ -429,6 +429,17 @@ describe('MySQL partitions', () => {
     );
     const casts = keyCasts(partitionsOf(monthly)[0]!.layout, columns);
     expect(casts).toEqual(['CAST(? AS DATE)']);
+    // Text compares in the column's collation: a MySQL column's own, utf8mb4_bin for another engine's text.
+    const names = partitionsOf([row('pm', "'M'", { expression: '`name`' })])[0]!.layout;
+    const text = (nativeType: string): ColumnMeta[] => [
+      { name: 'name', nativeType, type: { kind: 'string', length: 8 }, nullable: false },
+    ];
+    expect(keyCasts(names, text('varchar(8) COLLATE latin1_swedish_ci'))).toEqual([
+      'CONVERT(? USING latin1) COLLATE latin1_swedish_ci',
+    ]);
+    expect(keyCasts(names, text('character varying(8)'), false)).toEqual([
+      'CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin',
+    ]);
     expect(compareLiteralsSql([{ a: '2024-3-1', b: '2024-02-01', column: 0 }], casts)).toEqual({
       sql: 'SELECT (CAST(? AS DATE) > CAST(? AS DATE)) - (CAST(? AS DATE) < CAST(? AS DATE)) AS c0',
       params: ['2024-3-1', '2024-02-01', '2024-3-1', '2024-02-01'],

@@ -130,15 +130,34 @@ export function partitionedTable(schema: string, table: string, rows: PartitionR
   return { state: 'partitioned', partitions };
 }
 
+/** The text kinds whose comparisons depend on a collation. */
+const textKinds = new Set(['string', 'text', 'uuid']);
+
+/**
+ * The collation a text key column compares in on MySQL: the one in a MySQL column's native type, or
+ * utf8mb4_bin for another engine's text, as createTableSql makes it; null for other columns.
+ */
+function keyCollation(column: ColumnMeta, sameEngine: boolean): string | null {
+  if (!textKinds.has(column.type.kind)) return null;
+  if (!sameEngine) return 'utf8mb4_bin';
+  const collation = / COLLATE (\w+)$/.exec(column.nativeType)?.[1];
+  return collation ?? null;
+}
+
 /**
  * The casts that make bound literals compare as values of the key: the column types for
- * `… COLUMNS` keys, integers for an expression key (MySQL RANGE and LIST expressions are integers).
+ * `… COLUMNS` keys, text in the column's collation (a bound 'M' is not 'm' in utf8mb4_bin), and
+ * integers for an expression key (MySQL RANGE and LIST expressions are integers). `sameEngine`: the
+ * columns are MySQL's own (a MySQL source, or the target of one), not another engine's.
  */
-export function keyCasts(layout: PartitionLayout, columns: ColumnMeta[]): string[] {
+export function keyCasts(layout: PartitionLayout, columns: ColumnMeta[], sameEngine = true): string[] {
   if (!layout.columns) return ['CAST(? AS SIGNED)'];
   return layout.columns.map((name) => {
     const column = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-    return column ? typedParam({ name, nativeType: column.nativeType, type: column.type }) : '?';
+    if (!column) return '?';
+    const collation = keyCollation(column, sameEngine);
+    if (collation) return `CONVERT(? USING ${collation.split('_')[0]!}) COLLATE ${collation}`;
+    return typedParam({ name, nativeType: column.nativeType, type: column.type });
   });
 }
 

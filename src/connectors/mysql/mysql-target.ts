@@ -260,7 +260,8 @@ export class MysqlTarget implements Target {
         parent,
         table.columns.map((c) => c.name),
       );
-      const compare = mysqlComparer(keyCasts(partition.layout, table.columns), async (statement) => {
+      const casts = keyCasts(partition.layout, table.columns, this.sameEngine(table));
+      const compare = mysqlComparer(casts, async (statement) => {
         const [result] = await conn.query({
           sql: statement.sql,
           values: statement.params,
