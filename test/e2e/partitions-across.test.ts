@@ -170,6 +170,15 @@ beforeAll(async () => {
      CREATE TABLE ${schema}.by_name_lower PARTITION OF ${schema}.by_name FOR VALUES FROM ('a') TO ('m');
      INSERT INTO ${schema}.by_name SELECT n, g FROM unnest(ARRAY['Anna', 'Bob', 'Mia', 'Zoe', 'al', 'kim']) n, generate_series(1, 5) g`,
   );
+  // Days in UTC, written in another zone: the bounds and rows reach MySQL as UTC DATETIMEs.
+  await pgSource.query(
+    `SET TIME ZONE 'Europe/Berlin';
+     CREATE TABLE ${schema}.by_day (at timestamptz, id int, PRIMARY KEY (at, id)) PARTITION BY RANGE (at);
+     CREATE TABLE ${schema}.by_day_1 PARTITION OF ${schema}.by_day FOR VALUES FROM ('2024-03-01 00:00:00+00') TO ('2024-03-02 00:00:00+00');
+     CREATE TABLE ${schema}.by_day_2 PARTITION OF ${schema}.by_day FOR VALUES FROM ('2024-03-02 00:00:00+00') TO ('2024-03-03 00:00:00+00');
+     INSERT INTO ${schema}.by_day SELECT timestamptz '2024-03-01 00:00:00+00' + g * interval '59 minutes 59.999999 seconds', g FROM generate_series(0, 48) g;
+     RESET TIME ZONE`,
+  );
   await pgSource.query(
     `CREATE TABLE ${schema}.by_code (code text NOT NULL) PARTITION BY RANGE (lower(code));
      CREATE TABLE ${schema}.by_code_a PARTITION OF ${schema}.by_code FOR VALUES FROM ('a') TO ('m');
@@ -308,6 +317,25 @@ describe('PostgreSQL partitions into MySQL', () => {
       "by_name_upper2 RANGE COLUMNS(`name`) 'a'",
       "by_name_lower RANGE COLUMNS(`name`) 'm'",
     ]);
+  });
+
+  it('gives timestamptz keys DATETIME bounds in UTC, and each row its partition', async () => {
+    const out = myOut('e2e_pgmy_tstz');
+    const { report } = await run({
+      kind: 'partitions',
+      source: fromPg,
+      target: { connection: 'my_target', schema: out },
+      partitions: [{ table: 'by_day' }],
+    });
+    expectVerified(report, [`${schema}.by_day_1`, `${schema}.by_day_2`], (t) => (t.endsWith('_1') ? 25 : 24));
+    expect(await myPartitions(out, 'by_day')).toEqual([
+      "by_day_1 RANGE COLUMNS(`at`) '2024-03-02 00:00:00'",
+      "by_day_2 RANGE COLUMNS(`at`) '2024-03-03 00:00:00'",
+    ]);
+    const [rows] = await myAdmin.query(
+      `SELECT CAST(MAX(at) AS CHAR) AS last FROM ${quoteIdent(out)}.by_day PARTITION (by_day_1)`,
+    );
+    expect((rows as { last: string }[])[0]?.last).toBe('2024-03-01 23:59:59.999976');
   });
 
   it('refuses expression keys and key types MySQL cannot partition by, with BAD_SPEC naming the table', async () => {
