@@ -475,6 +475,10 @@ describe('MySQL partitions on a PostgreSQL target', () => {
       bound: "FOR VALUES IN (NULL, 'it''s')",
     });
     expect(qualifiedName({ schema: 'out', name: 'events', partition: 'p01' })).toBe('"out"."events_p01"');
+    // A PostgreSQL DEFAULT partition described in neutral terms (read back from an object store) stays DEFAULT.
+    const other = meta(list, 0);
+    other.partition!.layout = { method: 'list', columns: ['c'], expression: 'LIST (c)' };
+    expect(partitionClauses(other, false)).toEqual({ keyDef: 'LIST ("c")', bound: 'DEFAULT' });
   });
 
   it('shorten a table name <table>_<partition> past 63 bytes to a prefix and a hash, the same every time', () => {

@@ -171,6 +171,9 @@ export function partitionClauses(
     );
   }
   const key = layout.columns.map(quoteIdent).join(', ');
+  // A layout without a bound is a DEFAULT partition (a PostgreSQL one, described in neutral terms).
+  if (layout.method === 'range' ? !layout.to : !layout.values)
+    return { keyDef: `${layout.method.toUpperCase()} (${key})`, bound: 'DEFAULT' };
   if (layout.method === 'range') {
     const from = (layout.from ?? []).map(boundLiteral).join(', ');
     const to = (layout.to ?? []).map(boundLiteral).join(', ');
