@@ -337,9 +337,11 @@ export class PostgresTarget implements Target {
       try {
         await this.pool.query(sql);
       } catch (e) {
-        // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there.
+        // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there. The
+        // loser sees a unique violation, the table, or (two CREATE TABLEs at once) its row type as existing.
         const code = (e as { code?: string }).code;
-        if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
+        if (!['23505', '42P07', '42710'].includes(code ?? ''))
+          throw classifyPostgresError(e, { table: schema });
       }
     }
     this.ensuredSchemas.add(schema);
