@@ -5,6 +5,7 @@ import {
   type Checkpoint,
   type DiscoverPage,
   type KeyTuple,
+  type PrepareRequest,
   type PrepareResult,
   type Source,
   type Target,
@@ -101,15 +102,7 @@ export function createActivities(cache: ConnectorCache) {
 
     /** Creates or resets the target table and its checkpoint; idempotent, resumes keep their rows. */
     prepareTarget: classified(async (task: MigrationTask): Promise<PrepareResult> => {
-      return cache.target(task.target.connection).prepare({
-        taskId: task.taskId,
-        table: task.table,
-        targetRef: task.targetRef,
-        writeMode: task.writeMode,
-        createMode: task.createMode,
-        targetParent: task.targetParent,
-        partitionBy: task.partitionBy,
-      });
+      return cache.target(task.target.connection).prepare(prepareRequest(task));
     }),
 
     /** Copies the table chunk after chunk from the checkpoint the target holds; one long, heartbeating activity. */
@@ -207,22 +200,9 @@ export function createActivities(cache: ConnectorCache) {
     /** Shows what a task would do, writing nothing: the DDL, the type mapping and warnings. */
     previewTask: classified(async (task: MigrationTask): Promise<TaskPlan> => {
       const target = cache.target(task.target.connection);
-      const statements = target.previewsDdl
-        ? (
-            await target.prepare(
-              {
-                taskId: task.taskId,
-                table: task.table,
-                targetRef: task.targetRef,
-                writeMode: task.writeMode,
-                createMode: task.createMode,
-                targetParent: task.targetParent,
-                partitionBy: task.partitionBy,
-              },
-              { dryRun: true },
-            )
-          ).statements
-        : ['(this target cannot preview its DDL yet)'];
+      const prepared: Pick<PrepareResult, 'statements' | 'notes'> = target.previewsDdl
+        ? await target.prepare(prepareRequest(task), { dryRun: true })
+        : { statements: ['(this target cannot preview its DDL yet)'] };
       return {
         taskId: task.taskId,
         table: tableLabel(task.table.ref),
@@ -234,8 +214,8 @@ export function createActivities(cache: ConnectorCache) {
           logicalType: formatLogicalType(c.type),
           ...(describeCast(c) ? { cast: describeCast(c) } : {}),
         })),
-        statements,
-        warnings: taskWarnings(task, cache.engine(task.target.connection)),
+        statements: prepared.statements,
+        warnings: [...taskWarnings(task, cache.engine(task.target.connection)), ...(prepared.notes ?? [])],
       };
     }),
 
@@ -245,6 +225,19 @@ export function createActivities(cache: ConnectorCache) {
     }),
 
     ...createVerifyActivities(cache),
+  };
+}
+
+/** What a task asks of its target's prepare. */
+function prepareRequest(task: MigrationTask): PrepareRequest {
+  return {
+    taskId: task.taskId,
+    table: task.table,
+    targetRef: task.targetRef,
+    writeMode: task.writeMode,
+    createMode: task.createMode,
+    targetParent: task.targetParent,
+    partitionBy: task.partitionBy,
   };
 }
 

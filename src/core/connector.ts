@@ -88,10 +88,14 @@ export interface TableSelection {
   exclude: string[];
   /**
    * Instead of tables: the partitions of these partitioned tables whose names match the globs and,
-   * with `from` / `to`, whose RANGE bounds intersect `[from, to)` (values of a one-column key, as text).
+   * with `from` / `to`, whose RANGE bounds intersect `[from, to)` (tuples of key values as text, one
+   * per key column or a prefix of the key: see {@link ValueRange}).
    */
-  partitions?: { table: string; include: string[]; exclude: string[]; from?: string; to?: string }[];
-  /** Instead of `schema` and `include`: tables of several schemas, each with its own globs (shards across schemas). */
+  partitions?: { table: string; include: string[]; exclude: string[]; from?: string[]; to?: string[] }[];
+  /**
+   * Instead of `schema` and `include`: tables of several schemas, each with its own globs (shards across
+   * schemas); a `schema` with `*` or `?` is a glob over the schemas the source lists.
+   */
   schemas?: { schema: string; include: string[] }[];
 }
 
@@ -135,6 +139,8 @@ export interface PrepareResult {
   statements: string[];
   /** The checkpoint as it stands after preparing: fresh, or the one a resumed task left. */
   checkpoint: Checkpoint;
+  /** What the target decided that the spec does not show (a shortened name), for `mms plan`'s warnings. */
+  notes?: string[];
 }
 
 /** One chunk to write together with its checkpoint. */
@@ -169,6 +175,11 @@ export interface Source {
    * inside the engine with values read as the canonical `types`; null when this table needs the JS path.
    */
   checksum?(table: TableMeta, range: ChunkRange, types: LogicalType[]): Promise<Checksum | null>;
+  /**
+   * The schemas (MySQL: databases) this connection can read, in name order, without the engine's own
+   * (used to expand a glob in a shard member's schema part). Absent where a source has none to list.
+   */
+  listSchemas?(): Promise<string[]>;
   /** Set when chunks are stored parts (object stores), not primary-key ranges another engine could select. */
   readonly chunksByPart?: boolean;
   /** Closes pooled connections. */

@@ -48,6 +48,7 @@ export function convertingSource(
     },
   };
   if (inner.chunksByPart !== undefined) Object.assign(source, { chunksByPart: inner.chunksByPart });
+  if (inner.listSchemas) source.listSchemas = inner.listSchemas.bind(inner);
   if (inner.checksum) {
     const checksum = inner.checksum.bind(inner);
     // An engine hashes the values it holds; converted ones are hashed from the rows, in JS.

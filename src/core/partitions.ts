@@ -21,10 +21,14 @@ export interface PartitionLayout {
   values?: BoundValue[][];
 }
 
-/** The values a spec's `from` / `to` select by: `[from, to)`, either end open. */
+/**
+ * The values a spec's `from` / `to` select by: `[from, to)`, either end open. Each is a tuple of the
+ * key's values, one per key column (a one-column key has one); a shorter tuple is a prefix, filled up
+ * with MINVALUE, so `to: ['2025']` on a key (year, month) means every year below 2025.
+ */
 export interface ValueRange {
-  from?: string;
-  to?: string;
+  from?: string[];
+  to?: string[];
 }
 
 /** A comparison of two literals of key column `column`, for the engine to run: -1, 0 or 1. */
@@ -180,19 +184,29 @@ function rank(v: BoundValue): number {
   return 0;
 }
 
+/** A value-range tuple filled up with MINVALUE to the key's width. */
+export function padTuple(values: string[], width: number): BoundValue[] {
+  return [
+    ...values,
+    ...Array<BoundValue>(Math.max(0, width - values.length)).fill({ unbounded: 'MINVALUE' }),
+  ];
+}
+
 /**
- * Which RANGE partitions `[from, to)` of a one-column key intersect the selected `[range.from, range.to)`:
- * those with `from < range.to` and `range.from < to`.
+ * Which RANGE partitions `[from, to)` intersect the selected `[range.from, range.to)`: those with
+ * `from < range.to` and `range.from < to`, tuples compared left to right as row comparison does
+ * (the range's tuples are filled up to the key's width with MINVALUE).
  */
 export async function intersectingRanges(
-  bounds: { from: BoundValue; to: BoundValue }[],
+  bounds: { from: BoundValue[]; to: BoundValue[] }[],
   range: ValueRange,
   compare: CompareLiterals,
 ): Promise<boolean[]> {
   const pairs: [BoundValue[], BoundValue[]][] = [];
   for (const b of bounds) {
-    if (range.to !== undefined) pairs.push([[b.from], [range.to]]);
-    if (range.from !== undefined) pairs.push([[range.from], [b.to]]);
+    const width = b.to.length;
+    if (range.to !== undefined) pairs.push([b.from, padTuple(range.to, width)]);
+    if (range.from !== undefined) pairs.push([padTuple(range.from, width), b.to]);
   }
   const verdicts = await compareBounds(pairs, compare);
   let next = 0;
@@ -201,6 +215,17 @@ export async function intersectingRanges(
     const aboveFrom = range.from === undefined || verdicts[next++]! < 0;
     return belowTo && aboveFrom;
   });
+}
+
+/**
+ * Checks a value range against the width of a RANGE key: a tuple may not have more values than the
+ * key has columns. Returns the message of what is wrong, or null.
+ */
+export function rangeWidthProblem(range: ValueRange, width: number): string | null {
+  const longest = Math.max(range.from?.length ?? 0, range.to?.length ?? 0);
+  return longest > width
+    ? `from/to give ${longest} values, but the RANGE key has ${width} column${width === 1 ? '' : 's'}`
+    : null;
 }
 
 /** Whether a selection entry chooses partitions by value. */

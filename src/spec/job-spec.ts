@@ -88,7 +88,9 @@ const CastRule = z
 const folderColumns = z.array(z.string().min(1)).min(1);
 
 /** A value of a partition key; large integers and dates are best written as strings. */
-const boundValue = z.union([z.string().min(1), z.number()]);
+const keyValue = z.union([z.string().min(1), z.number()]);
+/** A value of a one-column partition key, or a tuple of values of a key of several columns (or a prefix of it). */
+const boundValue = z.union([keyValue, z.array(keyValue).min(1)]);
 
 /** The job spec: what to move, from where, to where and how. It holds no credentials. */
 export const JobSpec = z
@@ -129,7 +131,8 @@ export const JobSpec = z
     exclude: globList.default([]),
     /**
      * With kind "partitions": the partitioned tables and which of their partitions: globs over partition
-     * names and, for RANGE partitions keyed by one column, the values `[from, to)` their bounds must intersect.
+     * names and, for RANGE partitions, the values `[from, to)` their bounds must intersect (a tuple such
+     * as `[2024, 4]` for a key of several columns).
      */
     partitions: z
       .array(
@@ -138,9 +141,9 @@ export const JobSpec = z
             table: z.string().min(1),
             include: globList.default(['*']),
             exclude: globList.default([]),
-            /** Partitions holding values ≥ from (a value of the partition key, e.g. '2024-04-01'). */
+            /** Partitions holding values ≥ from (a value of the partition key, e.g. '2024-04-01', or a tuple, e.g. [2024, 4]). */
             from: boundValue.optional(),
-            /** Partitions holding values < to. */
+            /** Partitions holding values < to (a tuple is compared left to right, as rows are). */
             to: boundValue.optional(),
           })
           .strict(),
@@ -149,7 +152,8 @@ export const JobSpec = z
       .optional(),
     /**
      * With kind "shards": sets of same-shaped source tables (names or globs), each merged into one target
-     * table. `db.orders_*` takes members from another schema (database) of the same connection.
+     * table. `db.orders_*` takes members from another schema (database) of the same connection, and
+     * `shop_*.orders` from every schema whose name matches.
      */
     shards: z
       .array(
@@ -158,9 +162,9 @@ export const JobSpec = z
             target: z.string().min(1),
             tables: z
               .array(
-                z.string().regex(/^(?:[^.*?]+\.)?[^.]+$/, {
+                z.string().regex(/^(?:[^.]+\.)?[^.]+$/, {
                   message:
-                    'must be a table name or glob, or "schema.table" with a glob in the table part only, e.g. "shard_01.orders_*"',
+                    'must be a table name or glob, or "schema.table" with globs in either part, e.g. "shard_*.orders"',
                 }),
               )
               .min(1),

@@ -15,11 +15,12 @@ export function selectionOf(spec: JobSpec): TableSelection {
   const base = { schema: spec.source.schema, include: spec.include, exclude: spec.exclude };
   if (spec.kind === 'tables') return { ...base, tables: spec.tables };
   if (spec.kind === 'partitions') {
-    // Bounds travel as text; the source compares them as values of the partition key's type.
+    // Bounds travel as tuples of text; the source compares them as values of the partition key's types.
+    const tuple = (v: string | number | (string | number)[]): string[] => [v].flat().map(String);
     const partitions = (spec.partitions ?? []).map(({ from, to, ...p }) => ({
       ...p,
-      ...(from === undefined ? {} : { from: String(from) }),
-      ...(to === undefined ? {} : { to: String(to) }),
+      ...(from === undefined ? {} : { from: tuple(from) }),
+      ...(to === undefined ? {} : { to: tuple(to) }),
     }));
     return { ...base, partitions };
   }
@@ -39,7 +40,7 @@ export function selectionOf(spec: JobSpec): TableSelection {
   return base;
 }
 
-/** A shard member pattern: `schema.table` (the table part a glob) names its schema; a bare one means the source schema. */
+/** A shard member pattern: `schema.table` (either part a glob) names its schema; a bare one means the source schema. */
 export function shardPattern(pattern: string, schema: string): { schema: string; table: string } {
   const dot = pattern.indexOf('.');
   return dot < 0
@@ -86,17 +87,18 @@ export function planTask(spec: JobSpec, jobId: string, table: TableMeta): Migrat
   const targetSchema = spec.target.schema ?? spec.source.schema;
   const parent = table.partition ? targetTableName(table.partition.parent, spec.naming) : undefined;
   const partitionBy = partitionByOf(spec, table);
-  // An object store keeps every partition in its parent's folder (PostgreSQL ones too, which are
-  // tables of their own in the source): the task writes the partition `name` of the parent.
-  const intoParentFolder =
+  // A partition that is a table of its own in the source (PostgreSQL) becomes the partition `name` of its
+  // parent where partitions are not tables: the parent's folder in an object store, a partition of the
+  // parent table on MySQL (keeping its name).
+  const intoParent =
     parent !== undefined &&
     table.ref.partition === undefined &&
-    objectStoreEngines.includes(table.targetEngine ?? '');
+    (objectStoreEngines.includes(table.targetEngine ?? '') || table.targetEngine === 'mysql');
   return {
     ...taskBase(spec, jobId),
     taskId: `${jobId}/${tableLabel(table.ref)}`,
     table,
-    targetRef: intoParentFolder
+    targetRef: intoParent
       ? { schema: targetSchema, name: parent, partition: table.ref.name }
       : {
           schema: targetSchema,
@@ -118,8 +120,8 @@ export function planShardSets(spec: JobSpec, jobId: string, tables: TableMeta[])
   return (spec.shards ?? []).map((set, index) => {
     const patterns = set.tables.map((pattern) => {
       const { schema, table } = shardPattern(pattern, spec.source.schema);
-      const name = globToRegExp(table);
-      return (t: TableMeta): boolean => t.ref.schema === schema && name.test(t.ref.name);
+      const [inSchema, name] = [globToRegExp(schema), globToRegExp(table)];
+      return (t: TableMeta): boolean => inSchema.test(t.ref.schema) && name.test(t.ref.name);
     });
     const members = tables
       .filter((t) => !claimed.has(tableLabel(t.ref)) && patterns.some((matches) => matches(t)))

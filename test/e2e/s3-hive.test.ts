@@ -300,7 +300,7 @@ describe('Hive-style partition folders on S3, through the real dev server, Seawe
     expect(report.status).toBe('failed');
     expect(report.results[0]?.error).toMatchObject({
       code: 'BAD_SPEC',
-      message: `${schema}.events/region=eu: a MySQL target recreates the partitions of MySQL sources only; copy the whole table with kind "tables"`,
+      message: `${schema}.events/region=eu: a MySQL target recreates the partitions of MySQL and PostgreSQL sources only; copy the whole table with kind "tables"`,
     });
   });
 

@@ -494,7 +494,18 @@ describe.each(stores)('S3Target and S3Source on $name', ({ open: make }) => {
     const byValue = async (from: string, to?: string): Promise<(string | undefined)[]> =>
       (
         await source.discover(
-          { ...selection, partitions: [{ table: 'ev', include: ['*'], exclude: [], from, to }] },
+          {
+            ...selection,
+            partitions: [
+              {
+                table: 'ev',
+                include: ['*'],
+                exclude: [],
+                from: [from],
+                ...(to === undefined ? {} : { to: [to] }),
+              },
+            ],
+          },
           null,
           10,
         )

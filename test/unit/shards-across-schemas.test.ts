@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiscoverPage, TableSelection } from '../../src/core/connector';
-import { discoverSelection } from '../../src/core/selection';
-import type { TableMeta } from '../../src/core/table';
+import { discoverSelection, expandSchemas } from '../../src/core/selection';
+import { tableLabel, type TableMeta } from '../../src/core/table';
 import { parseJobSpec } from '../../src/spec/job-spec';
 import { planShardSets, selectionOf } from '../../src/workflows/planning';
 
@@ -55,10 +55,54 @@ describe('shard sets across schemas', () => {
     expect(task?.table.primaryKey).toEqual(['src', 'id']);
   });
 
-  it('refuses a glob in the schema part', () => {
-    const parsed = spec([{ target: 'all', tables: ['shard_*.orders'] }]);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.issues[0]?.path).toBe('shards[0].tables[0]');
+  it('takes a glob in the schema part, and matches members by both globs', () => {
+    const parsed = spec([{ target: 'all', tables: ['shop_*.orders', 'shop_?.refunds'], shardColumn: 'src' }]);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    expect(selectionOf(parsed.spec)).toMatchObject({
+      schemas: [
+        { schema: 'shop_*', include: ['orders'] },
+        { schema: 'shop_?', include: ['refunds'] },
+      ],
+    });
+    const tables = [
+      table('shop_eu', 'orders'),
+      table('shop_us', 'orders'),
+      table('shop_a', 'refunds'),
+      table('shop_eu', 'refunds'),
+      table('other', 'orders'),
+    ];
+    const [task] = planShardSets(parsed.spec, 'job', tables);
+    expect(task?.members?.map((m) => tableLabel(m.ref))).toEqual([
+      'shop_a.refunds',
+      'shop_eu.orders',
+      'shop_us.orders',
+    ]);
+    expect(spec([{ target: 'all', tables: ['a.b.c'] }]).ok).toBe(false);
+  });
+
+  it('expands schema globs to the schemas the source lists, in order, and refuses a glob that matches none', async () => {
+    const source = { listSchemas: () => Promise.resolve(['public', 'shop_eu', 'shop_us', 'shopping']) };
+    expect(
+      await expandSchemas(source, [
+        { schema: 'shop_*', include: ['orders'] },
+        { schema: 'public', include: ['orders_local'] },
+        { schema: 'shop_us', include: ['refunds'] },
+      ]),
+    ).toEqual([
+      { schema: 'shop_eu', include: ['orders'] },
+      { schema: 'shop_us', include: ['orders', 'refunds'] },
+      { schema: 'public', include: ['orders_local'] },
+    ]);
+    await expect(expandSchemas(source, [{ schema: 'shop?x*', include: ['orders'] }])).rejects.toMatchObject({
+      code: 'BAD_SPEC',
+      message: 'no schema (MySQL: database) of the source matches "shop?x*" (members shop?x*.orders)',
+    });
+    await expect(expandSchemas({}, [{ schema: 'shop_*', include: ['orders'] }])).rejects.toMatchObject({
+      code: 'BAD_SPEC',
+    });
+    // Without globs, the source is not asked.
+    const plain = [{ schema: 'a', include: ['t'] }];
+    expect(await expandSchemas({}, plain)).toBe(plain);
   });
 
   it('pages through each schema in turn with a cursor of [schema, cursor within it]', async () => {

@@ -40,6 +40,12 @@ export function targetColumnType(column: ColumnMeta, sameEngine: boolean): strin
   return targetColumnTypeOf(column, sameEngine, logicalToMysql);
 }
 
+/** The type `CREATE TABLE` gives a column: a key column of text or blob becomes one InnoDB can index. */
+export function columnDdlType(column: ColumnMeta, primaryKey: string[], sameEngine: boolean): string {
+  const type = targetColumnType(column, sameEngine);
+  return primaryKey.includes(column.name) ? keyColumnType(type) : type;
+}
+
 /**
  * `CREATE TABLE` for a target table. InnoDB, because a chunk and its checkpoint commit together;
  * utf8mb4_bin for mapped text, because other engines compare strings byte by byte, so keys that
@@ -52,9 +58,8 @@ export function createTableSql(
   sameEngine: boolean,
 ): string {
   const lines = columns.map((c) => {
-    const type = targetColumnType(c, sameEngine);
     // Explicit NULL: with explicit_defaults_for_timestamp off a bare TIMESTAMP would be NOT NULL.
-    return `  ${quoteIdent(c.name)} ${primaryKey.includes(c.name) ? keyColumnType(type) : type}${c.nullable ? ' NULL' : ' NOT NULL'}`;
+    return `  ${quoteIdent(c.name)} ${columnDdlType(c, primaryKey, sameEngine)}${c.nullable ? ' NULL' : ' NOT NULL'}`;
   });
   if (primaryKey.length > 0) lines.push(`  PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
   return `CREATE TABLE ${qualifiedName(ref)} (\n${lines.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;

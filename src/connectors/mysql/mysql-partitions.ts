@@ -7,8 +7,9 @@ import {
   type LiteralPair,
   type PartitionLayout,
 } from '../../core/partitions';
-import type { ColumnMeta, TableRef } from '../../core/table';
-import { qualifiedName, quoteIdent, typedParam, type Statement } from './mysql-dialect';
+import type { ColumnMeta, TableMeta, TableRef } from '../../core/table';
+import { columnDdlType, qualifiedName, quoteIdent, typedParam, type Statement } from './mysql-dialect';
+import { fieldText, quoteLiteral } from './mysql-types';
 
 /**
  * MySQL/MariaDB partitions as mms copies them: one task per RANGE or LIST partition, read and written
@@ -129,15 +130,34 @@ export function partitionedTable(schema: string, table: string, rows: PartitionR
   return { state: 'partitioned', partitions };
 }
 
+/** The text kinds whose comparisons depend on a collation. */
+const textKinds = new Set(['string', 'text', 'uuid']);
+
+/**
+ * The collation a text key column compares in on MySQL: the one in a MySQL column's native type, or
+ * utf8mb4_bin for another engine's text, as createTableSql makes it; null for other columns.
+ */
+function keyCollation(column: ColumnMeta, sameEngine: boolean): string | null {
+  if (!textKinds.has(column.type.kind)) return null;
+  if (!sameEngine) return 'utf8mb4_bin';
+  const collation = / COLLATE (\w+)$/.exec(column.nativeType)?.[1];
+  return collation ?? null;
+}
+
 /**
  * The casts that make bound literals compare as values of the key: the column types for
- * `… COLUMNS` keys, integers for an expression key (MySQL RANGE and LIST expressions are integers).
+ * `… COLUMNS` keys, text in the column's collation (a bound 'M' is not 'm' in utf8mb4_bin), and
+ * integers for an expression key (MySQL RANGE and LIST expressions are integers). `sameEngine`: the
+ * columns are MySQL's own (a MySQL source, or the target of one), not another engine's.
  */
-export function keyCasts(layout: PartitionLayout, columns: ColumnMeta[]): string[] {
+export function keyCasts(layout: PartitionLayout, columns: ColumnMeta[], sameEngine = true): string[] {
   if (!layout.columns) return ['CAST(? AS SIGNED)'];
   return layout.columns.map((name) => {
     const column = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-    return column ? typedParam({ name, nativeType: column.nativeType, type: column.type }) : '?';
+    if (!column) return '?';
+    const collation = keyCollation(column, sameEngine);
+    if (collation) return `CONVERT(? USING ${collation.split('_')[0]!}) COLLATE ${collation}`;
+    return typedParam({ name, nativeType: column.nativeType, type: column.type });
   });
 }
 
@@ -162,6 +182,99 @@ export function mysqlComparer(
     const row = (await query(statement))[0] as unknown[] | undefined;
     return pairs.map((_, i) => Number(row?.[i] ?? 0));
   };
+}
+
+/** The column types MySQL's RANGE COLUMNS and LIST COLUMNS partition by (MariaDB's too). */
+const partitionableType =
+  /^(?:tinyint|smallint|mediumint|int|integer|bigint|date|datetime|char|varchar|binary|varbinary)\b/i;
+const integerType = /^(?:tinyint|smallint|mediumint|int|integer|bigint)\b/i;
+
+/** A partition as a MySQL target creates it: key, bound, and the bound's values as MySQL holds them. */
+export interface MysqlPartitionDef {
+  keyDef: string;
+  bound: string;
+  layout: PartitionLayout;
+}
+
+/**
+ * How a MySQL target partitions a partition: a MySQL source's own key and bound, or, for another
+ * engine's RANGE or LIST partition keyed by plain columns (PostgreSQL), `RANGE COLUMNS` / `LIST COLUMNS`
+ * over the same columns. A MySQL RANGE partition has only an upper bound (it starts where the one
+ * below ends), so the source's lower bound is dropped; MAXVALUE stays MAXVALUE. Bound values become
+ * the text rows of those columns become on MySQL (a timestamptz loses its `+00`: the DATETIME holds UTC).
+ * What MySQL cannot express fails with BAD_SPEC naming the table: an expression key, a DEFAULT or HASH
+ * partition, a key column of a type MySQL does not partition by, an upper bound with MINVALUE.
+ */
+export function mysqlPartitionOf(table: TableMeta, sameEngine: boolean): MysqlPartitionDef {
+  const partition = table.partition!;
+  if (sameEngine) return { keyDef: partition.keyDef, bound: partition.bound, layout: partition.layout! };
+  const label = `${table.ref.schema}.${partition.parent}`;
+  const refuse = (why: string): MigrationError =>
+    new MigrationError(
+      ErrorCode.BadSpec,
+      `${label} (partition ${table.ref.partition ?? table.ref.name}) ${why}; copy the whole table with kind "tables"`,
+      { table: label },
+    );
+  const layout = partition.layout;
+  if (!layout)
+    throw refuse(
+      `is partitioned by ${partition.keyDef}: a MySQL target takes RANGE and LIST partitions only`,
+    );
+  if (!layout.columns)
+    throw refuse(
+      `is partitioned by the expression ${layout.expression}: a MySQL target partitions by plain columns only`,
+    );
+  const isRange = layout.method === 'range';
+  if (isRange ? !layout.to : !layout.values)
+    throw refuse('is the DEFAULT partition: MySQL partitions have no DEFAULT');
+  const columns = layout.columns.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    if (!column) throw refuse(`has the key column ${name}, which is not copied`);
+    const type = columnDdlType(column, table.primaryKey, false);
+    if (!partitionableType.test(type))
+      throw refuse(
+        `has the key column ${name} of type ${column.nativeType}, ${type} on MySQL: MySQL partitions by integer, DATE, DATETIME, CHAR, VARCHAR, BINARY and VARBINARY columns only`,
+      );
+    return { column, integer: integerType.test(type) };
+  });
+  // The value as MySQL holds it (null: NULL, unbounded: MAXVALUE), and as SQL text.
+  const convert = (value: BoundValue, index: number): BoundValue => {
+    const { column, integer } = columns[index]!;
+    if (value === null) return null;
+    if (typeof value === 'object') {
+      if (value.unbounded === 'MINVALUE')
+        throw refuse(
+          `ends at MINVALUE in column ${column.name}: a MySQL bound has MAXVALUE only, as an upper end`,
+        );
+      return value;
+    }
+    if (column.type.kind === 'boolean') return value === 'true' ? '1' : value === 'false' ? '0' : value;
+    if (integer && !/^[-+]?\d+$/.test(value))
+      throw refuse(`has the bound ${value} in the integer column ${column.name}`);
+    return fieldText(value, column.type, column.name);
+  };
+  const render = (value: BoundValue, index: number): string => {
+    if (value === null) return 'NULL';
+    if (typeof value === 'object') return value.unbounded;
+    return columns[index]!.integer ? value : quoteLiteral(value);
+  };
+  const key = layout.columns.map(quoteIdent).join(',');
+  const keyDef = `${isRange ? 'RANGE' : 'LIST'} COLUMNS(${key})`;
+  const neutral: PartitionLayout = { method: layout.method, columns: layout.columns, expression: key };
+  if (isRange) {
+    const to = layout.to!.map(convert);
+    return {
+      keyDef,
+      bound: `VALUES LESS THAN (${to.map(render).join(',')})`,
+      layout: { ...neutral, to },
+    };
+  }
+  const values = layout.values!.map((tuple) => tuple.map(convert));
+  const items = values.map((tuple) => {
+    const text = tuple.map(render).join(',');
+    return tuple.length === 1 ? text : `(${text})`;
+  });
+  return { keyDef, bound: `VALUES IN (${items.join(',')})`, layout: { ...neutral, values } };
 }
 
 /** Whitespace and case do not change a partition key: `RANGE COLUMNS(`at`)` = `range columns (`at`)`. */

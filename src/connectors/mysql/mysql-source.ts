@@ -11,7 +11,12 @@ import {
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { approximateRowBytes, nextKeysetChunk } from '../../core/chunking';
-import { intersectingRanges, selectsByValue, type ValueRange } from '../../core/partitions';
+import {
+  intersectingRanges,
+  rangeWidthProblem,
+  selectsByValue,
+  type ValueRange,
+} from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
 import {
@@ -183,7 +188,7 @@ export class MysqlSource implements Source {
     return { tables, nextAfter: start + pageSize < all.length && last ? tableLabel(last.ref) : null };
   }
 
-  /** Which RANGE partitions of a one-column key intersect `[from, to)`, compared as key values by the server. */
+  /** Which RANGE partitions intersect `[from, to)`, tuples compared as key values by the server. */
   private async inValueRange(
     schema: string,
     partitions: MysqlPartition[],
@@ -192,13 +197,16 @@ export class MysqlSource implements Source {
   ): Promise<boolean[]> {
     const first = partitions[0];
     if (!first) return [];
-    if (first.layout.method !== 'range' || (first.layout.to?.length ?? 0) !== 1) {
+    const label = `${schema}.${first.table}`;
+    if (first.layout.method !== 'range') {
       throw new MigrationError(
         ErrorCode.BadSpec,
-        `from/to choose RANGE partitions by a one-column key; ${schema}.${first.table} is partitioned by ${first.keyDef}`,
-        { table: `${schema}.${first.table}` },
+        `from/to choose RANGE partitions; ${label} is partitioned by ${first.keyDef}`,
+        { table: label },
       );
     }
+    const problem = rangeWidthProblem(range, first.layout.to?.length ?? 1);
+    if (problem) throw new MigrationError(ErrorCode.BadSpec, `${label}: ${problem}`, { table: label });
     const compare = mysqlComparer(keyCasts(first.layout, shape.columns), async (statement) => {
       try {
         const [rows] = await this.pool
@@ -206,11 +214,22 @@ export class MysqlSource implements Source {
           .query({ sql: statement.sql, values: statement.params, rowsAsArray: true });
         return rows as unknown[];
       } catch (e) {
-        throw classifyMysqlError(e, { table: `${schema}.${first.table}` });
+        throw classifyMysqlError(e, { table: label });
       }
     });
-    const bounds = partitions.map((p) => ({ from: p.layout.from![0]!, to: p.layout.to![0]! }));
+    const bounds = partitions.map((p) => ({ from: p.layout.from!, to: p.layout.to! }));
     return intersectingRanges(bounds, range, compare);
+  }
+
+  async listSchemas(): Promise<string[]> {
+    // information_schema lists only the databases this user has some privilege on.
+    const rows = await this.query<{ name: string }>(
+      `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA
+       WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+       ORDER BY CAST(SCHEMA_NAME AS BINARY)`,
+      [],
+    );
+    return rows.map((r) => r.name);
   }
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {

@@ -36,6 +36,7 @@ import {
   createPartitionedSql,
   keyCasts,
   mysqlComparer,
+  mysqlPartitionOf,
   partitionChange,
   partitionedTable,
   partitionsSql,
@@ -54,6 +55,9 @@ const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
 
 const checkpointColumns =
   '`cursor`, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed';
+
+/** The source engines whose partitions a MySQL target recreates as partitions. */
+const partitionEngines = new Set(['mysql', 'postgres']);
 
 /** LOAD DATA sends the chunk in pieces of about this many bytes. */
 const loadDataPieceBytes = 256 * 1024;
@@ -114,12 +118,12 @@ export class MysqlTarget implements Target {
         { table: tableLabel(table.ref), column: array.name, type: array.nativeType },
       );
     }
-    if (targetRef.partition !== undefined && table.partition && !this.sameEngine(table)) {
-      // Partitions are recreated from a MySQL source's own DDL only; anything else would write with
-      // PARTITION (…) into a table that has no partitions.
+    if (targetRef.partition !== undefined && table.partition && !partitionEngines.has(table.engine)) {
+      // Partitions are recreated from a MySQL source's own DDL or a PostgreSQL source's key and bound
+      // (mysqlPartitionOf); anything else would write with PARTITION (…) into a table that has none.
       throw new MigrationError(
         ErrorCode.BadSpec,
-        `${tableLabel(table.ref)}: a MySQL target recreates the partitions of MySQL sources only; copy the whole table with kind "tables"`,
+        `${tableLabel(table.ref)}: a MySQL target recreates the partitions of MySQL and PostgreSQL sources only; copy the whole table with kind "tables"`,
         { table: tableLabel(table.ref) },
       );
     }
@@ -154,7 +158,7 @@ export class MysqlTarget implements Target {
         if (existing) return { statements, checkpoint: toCheckpoint(request.taskId, existing) };
 
         const baseline =
-          targetRef.partition !== undefined && table.partition && this.sameEngine(table)
+          targetRef.partition !== undefined && table.partition
             ? await this.preparePartition(conn, request, run, dryRun)
             : await this.prepareTable(conn, request, run, createSql, schemaExists);
         if (dryRun) {
@@ -222,7 +226,8 @@ export class MysqlTarget implements Target {
     dryRun: boolean,
   ): Promise<number> {
     const { targetRef, table } = request;
-    const partition = table.partition!;
+    // Built first, so that a partition MySQL cannot express fails before anything is changed.
+    const partition = mysqlPartitionOf(table, this.sameEngine(table));
     const name = targetRef.partition!;
     const parent = { schema: targetRef.schema, name: targetRef.name };
     const lockName = taskLockName(`parent:${tableLabel(parent)}`);
@@ -239,7 +244,7 @@ export class MysqlTarget implements Target {
             { table: tableLabel(parent) },
           );
         }
-        const create = createTableSql(parent, table.columns, table.primaryKey, true);
+        const create = createTableSql(parent, table.columns, table.primaryKey, this.sameEngine(table));
         await run(createPartitionedSql(create, partition.keyDef, name, partition.bound));
         return 0;
       }
@@ -255,7 +260,8 @@ export class MysqlTarget implements Target {
         parent,
         table.columns.map((c) => c.name),
       );
-      const compare = mysqlComparer(keyCasts(partition.layout!, table.columns), async (statement) => {
+      const casts = keyCasts(partition.layout, table.columns, this.sameEngine(table));
+      const compare = mysqlComparer(casts, async (statement) => {
         const [result] = await conn.query({
           sql: statement.sql,
           values: statement.params,
@@ -263,12 +269,7 @@ export class MysqlTarget implements Target {
         });
         return result as unknown[];
       });
-      const change = await partitionChange(
-        parent,
-        found.partitions,
-        { name, keyDef: partition.keyDef, bound: partition.bound, layout: partition.layout! },
-        compare,
-      );
+      const change = await partitionChange(parent, found.partitions, { name, ...partition }, compare);
       const present = change.sql === null;
       if (!present && request.createMode === 'never') {
         throw new MigrationError(

@@ -98,7 +98,8 @@ const maxMediumtextChars = 4_194_303;
 
 const fractional = (precision: number | undefined): string => `(${Math.min(precision ?? 6, 6)})`;
 
-const quoteEnumLabel = (label: string): string => `'${label.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+/** A string literal, for a session with backslash escapes on (our pools never set NO_BACKSLASH_ESCAPES). */
+export const quoteLiteral = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
 /** Generates the MySQL column type for a logical type; throws UNSUPPORTED_TYPE where MySQL has none. */
 export function logicalToMysql(type: LogicalType): string {
@@ -147,7 +148,7 @@ export function logicalToMysql(type: LogicalType): string {
       // MySQL strips trailing spaces from ENUM labels, and would store `'a '` as `'a'`.
       if (type.values.some((label) => label.endsWith(' ')))
         throw unsupported(type, 'MySQL strips trailing spaces from ENUM labels');
-      return `enum(${type.values.map(quoteEnumLabel).join(',')})`;
+      return `enum(${type.values.map(quoteLiteral).join(',')})`;
     case 'array':
       throw unsupported(type, 'MySQL has no array type');
   }

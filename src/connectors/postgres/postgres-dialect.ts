@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { BoundValue } from '../../core/partitions';
 import {
@@ -22,12 +23,39 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** PostgreSQL keeps the first 63 bytes of a longer identifier (NAMEDATALEN - 1), silently. */
+export const maxIdentifierBytes = 63;
+/** A shortened name ends in `_` and this many hex digits of the SHA-256 of the whole name. */
+const nameHashDigits = 12;
+
+/**
+ * `<table>_<partition>`, or when that is longer than PostgreSQL's 63 bytes, its first characters (cut
+ * on a character boundary) + `_` + 12 hex digits of the SHA-256 of the whole name: the same name every
+ * time, readable, and distinct for distinct names (two would have to share 48 bits of their hashes).
+ */
+export function partitionTableName(table: string, partition: string): string {
+  const full = `${table}_${partition}`;
+  if (Buffer.byteLength(full) <= maxIdentifierBytes) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, nameHashDigits);
+  let prefix = '';
+  let bytes = 0;
+  for (const char of full) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxIdentifierBytes - nameHashDigits - 1) break;
+    prefix += char;
+  }
+  return `${prefix}_${hash}`;
+}
+
 /**
  * The table that holds a ref's rows. A partition that is not a table of its own in its source engine
- * (MySQL) is the table `<table>_<partition>` here, attached to `<table>`.
+ * (MySQL) is the table `<table>_<partition>` here (shortened past 63 bytes: {@link partitionTableName}),
+ * attached to `<table>`.
  */
 export function relationRef(ref: TableRef): TableRef {
-  return ref.partition === undefined ? ref : { schema: ref.schema, name: `${ref.name}_${ref.partition}` };
+  return ref.partition === undefined
+    ? ref
+    : { schema: ref.schema, name: partitionTableName(ref.name, ref.partition) };
 }
 
 /** `"schema"."table"`. */
@@ -143,6 +171,9 @@ export function partitionClauses(
     );
   }
   const key = layout.columns.map(quoteIdent).join(', ');
+  // A layout without a bound is a DEFAULT partition (a PostgreSQL one, described in neutral terms).
+  if (layout.method === 'range' ? !layout.to : !layout.values)
+    return { keyDef: `${layout.method.toUpperCase()} (${key})`, bound: 'DEFAULT' };
   if (layout.method === 'range') {
     const from = (layout.from ?? []).map(boundLiteral).join(', ');
     const to = (layout.to ?? []).map(boundLiteral).join(', ');

@@ -12,12 +12,14 @@ import {
   type TableSelection,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import type { ColumnMeta, TableMeta } from '../../core/table';
+import type { ColumnMeta, PartitionInfo, TableMeta } from '../../core/table';
 import { nextKeysetChunk } from '../../core/chunking';
 import {
   intersectingRanges,
   parsePostgresBound,
+  rangeWidthProblem,
   selectsByValue,
+  type PartitionLayout,
   type ValueRange,
 } from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
@@ -44,24 +46,40 @@ SELECT c.relname AS name FROM pg_partitioned_table pt
 JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = ANY($2)`;
 
+// Per key column, in key order: its name (null for an expression), and how a value becomes one of the
+// key: a cast to its type without a type modifier (`varchar`, not `varchar(10)`, which would cut the
+// value) in the key's collation, e.g. `pg_catalog.text COLLATE pg_catalog."C"`.
 const listPartitionsSql = `
 SELECT c.oid::text AS oid, c.relname AS name, p.relname AS parent, pg_get_expr(c.relpartbound, c.oid) AS bound,
-       pg_get_partkeydef(p.oid) AS key_def, greatest(c.reltuples, 0)::bigint::text AS est_rows,
-       pg_total_relation_size(c.oid)::text AS est_bytes
+       pg_get_partkeydef(p.oid) AS key_def, pt.partstrat::text AS strategy,
+       (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.attnum)::text AS key_columns,
+       (SELECT json_agg(
+          (SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.typname) FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace WHERE t.oid = a.atttypid)
+          || coalesce((SELECT ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co
+                       JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = pt.partcollation[k.ord - 1]), '')
+          ORDER BY k.ord)
+        FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.attnum)::text AS key_types,
+       greatest(c.reltuples, 0)::bigint::text AS est_rows, pg_total_relation_size(c.oid)::text AS est_bytes
 FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid
 JOIN pg_class p ON p.oid = i.inhparent
+JOIN pg_partitioned_table pt ON pt.partrelid = p.oid
 JOIN pg_namespace n ON n.oid = p.relnamespace
 WHERE n.nspname = $1 AND p.relname = ANY($2) AND ($3::text IS NULL OR c.relname > $3)
 ORDER BY c.relname
 LIMIT $4`;
 
-const rangeKeySql = `
-SELECT pt.partstrat::text AS strategy, pt.partnatts::text AS columns, format_type(a.atttypid, a.atttypmod) AS key_type
-FROM pg_partitioned_table pt
-JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
-WHERE n.nspname = $1 AND c.relname = $2`;
+/** A listed partition: its parent, bound and the parent's key. */
+interface ListedPartition extends ListedTable {
+  parent: string;
+  bound: string;
+  key_def: string;
+  strategy: string;
+  key_columns: string;
+  key_types: string;
+}
 
 /** One row of the table listing. */
 interface ListedTable {
@@ -133,10 +151,12 @@ export class PostgresSource implements Source {
         );
       }
     }
-    const listed = await this.query<ListedTable & { parent: string; bound: string; key_def: string }>(
-      listPartitionsSql,
-      [selection.schema, wanted.map((w) => w.table), after, pageSize],
-    );
+    const listed = await this.query<ListedPartition>(listPartitionsSql, [
+      selection.schema,
+      wanted.map((w) => w.table),
+      after,
+      pageSize,
+    ]);
     const nextAfter = listed.length < pageSize ? null : (listed[listed.length - 1]?.name ?? null);
     const matches = await Promise.all(
       wanted.map(async (w) => {
@@ -153,34 +173,36 @@ export class PostgresSource implements Source {
   }
 
   /**
-   * Which partitions of a RANGE key of one column intersect `[from, to)`, compared as values of the
-   * key's type by the server; a DEFAULT partition has no bound and is chosen by name only.
+   * Which partitions of a RANGE key of plain columns intersect `[from, to)`, compared as values of
+   * the key columns' types by the server; a DEFAULT partition has no bound and is chosen by name only.
    */
   private async inValueRange(
     schema: string,
     wanted: ValueRange & { table: string },
-    partitions: { bound: string }[],
+    partitions: ListedPartition[],
   ): Promise<boolean[]> {
-    // The pool reads every value as text.
-    const [key] = await this.query<{ strategy: string; columns: string; key_type: string | null }>(
-      rangeKeySql,
-      [schema, wanted.table],
-    );
-    if (key?.strategy !== 'r' || key.columns !== '1' || !key.key_type) {
+    const label = `${schema}.${wanted.table}`;
+    const first = partitions[0];
+    if (!first) return [];
+    const types = JSON.parse(first.key_types) as (string | null)[];
+    if (first.strategy !== 'r' || types.includes(null)) {
       throw new MigrationError(
         ErrorCode.BadSpec,
-        `from/to choose RANGE partitions by a key of one column; ${schema}.${wanted.table} is not partitioned that way`,
-        { table: `${schema}.${wanted.table}` },
+        `from/to choose RANGE partitions by a key of plain columns; ${label} is partitioned by ${first.key_def}`,
+        { table: label },
       );
     }
-    const type = key.key_type;
+    const problem = rangeWidthProblem(wanted, types.length);
+    if (problem) throw new MigrationError(ErrorCode.BadSpec, `${label}: ${problem}`, { table: label });
     const bounds = partitions.map((p) => parsePostgresBound(p.bound));
-    const ranged = bounds.flatMap((b) => (b && 'from' in b ? [{ from: b.from[0]!, to: b.to[0]! }] : []));
+    const ranged = bounds.flatMap((b) => (b && 'from' in b ? [b] : []));
+    // The pool reads every value as text.
     const verdicts = await intersectingRanges(ranged, wanted, async (pairs) => {
-      const terms = pairs.map(
-        (_, i) =>
-          `(($${2 * i + 1})::${type} > ($${2 * i + 2})::${type})::int - (($${2 * i + 1})::${type} < ($${2 * i + 2})::${type})::int`,
-      );
+      const terms = pairs.map((p, i) => {
+        const type = types[p.column]!;
+        const [a, b] = [`($${2 * i + 1})::${type}`, `($${2 * i + 2})::${type}`];
+        return `(${a} > ${b})::int - (${a} < ${b})::int`;
+      });
       const result = await this.pool
         .query({
           text: `SELECT ${terms.join(', ')}`,
@@ -188,7 +210,7 @@ export class PostgresSource implements Source {
           rowMode: 'array',
         })
         .catch((e: unknown) => {
-          throw classifyPostgresError(e, { table: `${schema}.${wanted.table}` });
+          throw classifyPostgresError(e, { table: label });
         });
       return (result.rows[0] as number[]).map(Number);
     });
@@ -197,10 +219,7 @@ export class PostgresSource implements Source {
   }
 
   /** Adds columns, primary keys and, for partitions, their place under the parent. */
-  private async describe(
-    schema: string,
-    chosen: (ListedTable & { parent?: string; bound?: string; key_def?: string })[],
-  ): Promise<TableMeta[]> {
+  private async describe(schema: string, chosen: (ListedTable | ListedPartition)[]): Promise<TableMeta[]> {
     if (chosen.length === 0) return [];
     const oids = chosen.map((t) => t.oid);
     const columns = await this.query<{
@@ -218,10 +237,18 @@ export class PostgresSource implements Source {
       primaryKey: JSON.parse(keys.find((k) => k.oid === t.oid)?.columns ?? '[]') as string[],
       estimatedRows: Number(t.est_rows),
       estimatedBytes: Number(t.est_bytes),
-      ...(t.parent && t.bound && t.key_def
-        ? { partition: { parent: t.parent, bound: t.bound, keyDef: t.key_def } }
-        : {}),
+      ...('parent' in t ? { partition: partitionInfo(t) } : {}),
     }));
+  }
+
+  async listSchemas(): Promise<string[]> {
+    const rows = await this.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace
+       WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' AND has_schema_privilege(oid, 'USAGE')
+       ORDER BY nspname COLLATE "C"`,
+      [],
+    );
+    return rows.map((r) => r.name);
   }
 
   async nextChunk(table: TableMeta, after: KeyTuple | null, maxRows: number): Promise<ChunkRange | null> {
@@ -312,6 +339,21 @@ export class PostgresSource implements Source {
     const row = result.rows[0] as string[] | undefined;
     return row ?? null;
   }
+}
+
+/** A partition's place under its parent, with its key and bound in engine-neutral terms (none for HASH). */
+function partitionInfo(t: ListedPartition): PartitionInfo {
+  const info: PartitionInfo = { parent: t.parent, bound: t.bound, keyDef: t.key_def };
+  if (t.strategy !== 'r' && t.strategy !== 'l') return info;
+  const columns = JSON.parse(t.key_columns) as (string | null)[];
+  const layout: PartitionLayout = {
+    method: t.strategy === 'r' ? 'range' : 'list',
+    columns: columns.includes(null) ? null : (columns as string[]),
+    expression: t.key_def,
+    // A DEFAULT partition has no bound: neither from/to nor values.
+    ...parsePostgresBound(t.bound),
+  };
+  return { ...info, layout };
 }
 
 function toColumnMeta(c: {

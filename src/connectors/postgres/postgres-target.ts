@@ -24,6 +24,7 @@ import {
   createEnumTypeSql,
   createPartitionSql,
   partitionClauses,
+  maxIdentifierBytes,
   relationRef,
   upsertSql,
   createTableSql,
@@ -34,6 +35,18 @@ import {
 } from './postgres-dialect';
 import { encodeCopyValue } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
+
+/** Says so when a partition's table name `<table>_<partition>` had to be shortened to fit 63 bytes. */
+function shortenedNameNotes(ref: TableRef): string[] {
+  if (ref.partition === undefined) return [];
+  const full = `${ref.name}_${ref.partition}`;
+  const name = relationRef(ref).name;
+  return name === full
+    ? []
+    : [
+        `${tableLabel(ref)}: the table ${full} would be longer than PostgreSQL's ${maxIdentifierBytes} bytes; it is named ${name}`,
+      ];
+}
 
 interface StoredRow extends CheckpointRow {
   completed: string;
@@ -59,6 +72,7 @@ export class PostgresTarget implements Target {
   async prepare(request: PrepareRequest, options: { dryRun?: boolean } = {}): Promise<PrepareResult> {
     const { targetRef, table } = request;
     const statements: string[] = [];
+    const notes = shortenedNameNotes(targetRef);
     const setup = this.setupStatements(request);
     // For real, idempotent setup runs on its own (parallel tasks race on it); a dry run does it inside the rollback.
     if (!options.dryRun) await this.runSetup(targetRef.schema, setup);
@@ -76,7 +90,7 @@ export class PostgresTarget implements Target {
         );
         // A checkpoint means this task already started: resume, and never reset rows it committed.
         if (existing.rows[0])
-          return { statements, checkpoint: toCheckpoint(request.taskId, existing.rows[0]) };
+          return { statements, notes, checkpoint: toCheckpoint(request.taskId, existing.rows[0]) };
 
         const exists = await tableExists(client, targetRef);
         const unsupported = table.columns.filter((c) => c.unmapped && !this.sameEngine(table));
@@ -125,7 +139,7 @@ export class PostgresTarget implements Target {
          RETURNING cursor::text AS cursor, rows_read, rows_written, chunks, baseline_rows, completed_at IS NOT NULL AS completed`,
           [request.taskId, baseline ?? '0'],
         );
-        return { statements, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
+        return { statements, notes, checkpoint: toCheckpoint(request.taskId, inserted.rows[0]!) };
       },
       { rollback: options.dryRun },
     );
@@ -323,9 +337,11 @@ export class PostgresTarget implements Target {
       try {
         await this.pool.query(sql);
       } catch (e) {
-        // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there.
+        // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there. The
+        // loser sees a unique violation, the table, or (two CREATE TABLEs at once) its row type as existing.
         const code = (e as { code?: string }).code;
-        if (code !== '23505' && code !== '42P07') throw classifyPostgresError(e, { table: schema });
+        if (!['23505', '42P07', '42710'].includes(code ?? ''))
+          throw classifyPostgresError(e, { table: schema });
       }
     }
     this.ensuredSchemas.add(schema);

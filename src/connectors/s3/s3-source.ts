@@ -121,6 +121,7 @@ export class S3Source implements Source {
           { table: label },
         );
       const byValue = wanted.from !== undefined || wanted.to !== undefined;
+      const range = folderRange(wanted, label);
       const column = manifest.columns.find((c) => c.name === keys[0]);
       const table = tableMeta(selection.schema, wanted.table, manifest);
       const folders = new Map<string, Manifest['parts']>();
@@ -133,7 +134,7 @@ export class S3Source implements Source {
       for (const [folder, parts] of folders) {
         if (!matchesSelection(folder, { schema: selection.schema, ...wanted })) continue;
         const values = keys.map((k) => parts[0]!.partition?.[k] ?? null);
-        if (byValue && column && !inValueRange(values[0] ?? null, column.type, wanted, label)) continue;
+        if (byValue && column && !inValueRange(values[0] ?? null, column.type, range, label)) continue;
         const real = keys.every((k) => manifest.columns.some((c) => c.name === k));
         const source = real ? null : await this.sourcePartition(ref, values[0] ?? null);
         if (byValue && !column && !(await inSourceRange(source, manifest, wanted, label))) continue;
@@ -267,6 +268,21 @@ export function compareAs(type: LogicalType, label: string): (a: string, b: stri
   };
 }
 
+/** A value range over folders: one value at each end (folders are chosen by their outermost value), never a tuple. */
+function folderRange(range: ValueRange, label: string): { from?: string; to?: string } {
+  const wide = [range.from, range.to].find((tuple) => (tuple?.length ?? 0) > 1);
+  if (wide)
+    throw new MigrationError(
+      ErrorCode.BadSpec,
+      `${label}: Hive folders are chosen by one value of their outermost folder column (or of a source partition's key of one column), not by the tuple ${JSON.stringify(wide)}`,
+      { table: label },
+    );
+  return {
+    ...(range.from === undefined ? {} : { from: range.from[0] }),
+    ...(range.to === undefined ? {} : { to: range.to[0] }),
+  };
+}
+
 /** Whether a folder value lies in `[from, to)`, compared as a value of the column's type; NULL lies in no range. */
 export function inValueRange(
   value: string | null,
@@ -304,10 +320,8 @@ async function inSourceRange(
     );
   }
   const compare = compareAs(key.type, label);
-  const [inside] = await intersectingRanges(
-    [{ from: layout.from![0]!, to: layout.to![0]! }],
-    range,
-    (pairs) => Promise.resolve(pairs.map((p) => compare(p.a, p.b))),
+  const [inside] = await intersectingRanges([{ from: layout.from!, to: layout.to! }], range, (pairs) =>
+    Promise.resolve(pairs.map((p) => compare(p.a, p.b))),
   );
   return inside!;
 }
