@@ -339,9 +339,10 @@ export class PostgresTarget implements Target {
       } catch (e) {
         // Parallel tasks race on IF NOT EXISTS; losing that race is fine when the object is there. The
         // loser sees a unique violation, the table, or (two CREATE TABLEs at once) its row type as existing.
+        // Only there: an enum type with other labels is reported as duplicate_object too, and is a conflict.
         const code = (e as { code?: string }).code;
-        if (!['23505', '42P07', '42710'].includes(code ?? ''))
-          throw classifyPostgresError(e, { table: schema });
+        const lostRace = /\bIF NOT EXISTS\b/.test(sql) && ['23505', '42P07', '42710'].includes(code ?? '');
+        if (!lostRace) throw classifyPostgresError(e, { table: schema });
       }
     }
     this.ensuredSchemas.add(schema);
