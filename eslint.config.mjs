@@ -28,4 +28,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // A loop variable that hid an outer array once turned a copy into an endless loop.
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/no-shadow': 'error' },
+  },
 );

@@ -20,7 +20,7 @@ export function taskWarnings(task: MigrationTask, targetEngine: string): string[
     warnings.push(`${label}: ${targetEngine} targets cannot upsert`);
   }
   if (targetEngine !== task.table.engine) {
-    for (const c of task.table.columns.filter((c) => c.unmapped)) {
+    for (const c of task.table.columns.filter((column) => column.unmapped)) {
       warnings.push(
         `${label}.${c.name}: no logical type for ${c.nativeType}; only a ${task.table.engine} target can hold it`,
       );
@@ -47,7 +47,7 @@ export function taskWarnings(task: MigrationTask, targetEngine: string): string[
       );
   }
   if (targetEngine === 'mysql') {
-    for (const c of task.table.columns.filter((c) => c.type.kind === 'timestamptz')) {
+    for (const c of task.table.columns.filter((column) => column.type.kind === 'timestamptz')) {
       warnings.push(`${label}.${c.name}: timestamptz becomes DATETIME holding UTC (MySQL has no zoned type)`);
     }
   }

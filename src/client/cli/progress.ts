@@ -89,16 +89,16 @@ class BarsView {
       const task = await this.client.taskProgress(taskId, known?.estimate).catch(() => null);
       if (!task) continue;
       const total = Math.max(task.estimatedRows, task.rows, 1);
-      const detail = `${task.rows.toLocaleString('en-US')} rows (${task.phase})`;
+      const rows = `${task.rows.toLocaleString('en-US')} rows (${task.phase})`;
       if (known) {
         known.bar.setTotal(total);
-        known.bar.update(task.rows, { detail });
+        known.bar.update(task.rows, { detail: rows });
       } else {
         const label = taskId
           .slice(this.jobId.length + 1)
           .slice(0, 32)
           .padEnd(32);
-        const bar = this.bars.create(total, task.rows, { label, detail });
+        const bar = this.bars.create(total, task.rows, { label, detail: rows });
         this.tasks.set(taskId, { bar, estimate: task.estimatedRows });
       }
     }

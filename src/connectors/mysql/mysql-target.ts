@@ -538,8 +538,8 @@ async function insertRows(
     batch = [];
     bytes = 0;
   };
-  for await (const batch of rowBatches(rows))
-    for (const row of batch) {
+  for await (const read of rowBatches(rows))
+    for (const row of read) {
       const fields = encode(row);
       batch.push(fields);
       bytes += fields.reduce((n, f) => n + (f?.length ?? 4), 0);

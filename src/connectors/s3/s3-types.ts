@@ -257,24 +257,29 @@ const lastDay = 2 ** 31 - 1;
  * A date or timestamp text Parquet can hold: no MySQL zero date (no nearest), no ±infinity and no
  * instant beyond the INT32 days or INT64 microseconds (the nearest is the first or last one).
  */
-function temporalRange(kind: string, parse: (text: string) => unknown, first: string, last: string): Convert {
+function temporalRange(
+  kind: string,
+  parse: (stamp: string) => unknown,
+  first: string,
+  last: string,
+): Convert {
   // One function, no chained closures: this runs for every date and timestamp copied into Parquet.
   return (value) => {
-    const text = value as string;
-    const zero = notZeroDate(text);
-    if (zero !== text) return zero;
+    const stamp = value as string;
+    const zero = notZeroDate(stamp);
+    if (zero !== stamp) return zero;
     // A four-digit year (a dash after it), BC or not: always in range, tested without a regular expression.
-    if (text.charCodeAt(4) === 45) return text;
+    if (stamp.charCodeAt(4) === 45) return stamp;
     try {
-      parse(text);
-      return text;
+      parse(stamp);
+      return stamp;
     } catch {
-      const longYear = /^\d{5,}-/.test(text);
-      if (text === 'infinity' || (longYear && !text.endsWith(' BC')))
-        return new Unholdable(`${text} is after the last ${kind} Parquet holds`, last);
-      if (text === '-infinity' || longYear)
-        return new Unholdable(`${text} is before the first ${kind} Parquet holds`, first);
-      return new Unholdable(`${JSON.stringify(text)} is not a ${kind} Parquet can hold exactly`);
+      const longYear = /^\d{5,}-/.test(stamp);
+      if (stamp === 'infinity' || (longYear && !stamp.endsWith(' BC')))
+        return new Unholdable(`${stamp} is after the last ${kind} Parquet holds`, last);
+      if (stamp === '-infinity' || longYear)
+        return new Unholdable(`${stamp} is before the first ${kind} Parquet holds`, first);
+      return new Unholdable(`${JSON.stringify(stamp)} is not a ${kind} Parquet can hold exactly`);
     }
   };
 }
@@ -283,7 +288,7 @@ const dateRange = temporalRange('date', dateToDays, daysToDate(firstDay), daysTo
 const timestampRange = (zoned: boolean): Convert =>
   temporalRange(
     zoned ? 'timestamptz' : 'timestamp',
-    (text) => timestampToMicros(text, zoned),
+    (stamp) => timestampToMicros(stamp, zoned),
     microsToTimestamp(firstMicros, zoned),
     microsToTimestamp(lastMicros, zoned),
   );
