@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { workflowBundlePath } from '../src/worker/workflow-bundle';
@@ -95,7 +95,12 @@ export async function startWorker(options: {
     },
   );
   let output = '';
-  const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-10_000));
+  // BENCH_WORKER_LOG=file keeps the worker's whole output (say, with --node-flags=--trace-gc).
+  const logFile = process.env.BENCH_WORKER_LOG;
+  const keep = (d: Buffer): void => {
+    if (logFile) appendFileSync(logFile, d);
+    output = (output + d.toString()).slice(-10_000);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<string>((resolve) =>

@@ -16,7 +16,7 @@ import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
 import { discoverSelection } from '../core/selection';
 import { tableLabel } from '../core/table';
-import { ChunkSizer, countingBytes } from '../core/chunking';
+import { ChunkRanges, ChunkSizer, countingBytes } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
@@ -138,13 +138,14 @@ export function createActivities(cache: ConnectorCache) {
         for (let member = start.member; member < members.length; member++) {
           const table = members[member]!;
           const sizer = new ChunkSizer(task, table);
+          const ranges = new ChunkRanges(source, table, sizer, encoding);
           let after = member === start.member ? start.after : null;
           for (;;) {
             // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
             if (ctx.cancellationSignal.aborted)
               throw new CancelledFailure('copy cancelled at a chunk boundary');
             const chunkStarted = performance.now();
-            const range = await source.nextChunk(table, after, await sizer.next(source, after, encoding));
+            const range = await ranges.next(after);
             if (!range) break;
             const chunk = collectingAfterWideRows(
               countingBytes(await source.read(table, range, encoding)),

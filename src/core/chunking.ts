@@ -86,6 +86,42 @@ export class ChunkSizer {
 }
 
 /**
+ * The ranges of one table's chunks, one after another. The bound query of the next range needs only
+ * the current range's last key, so it runs while the current chunk is written: chunks then follow
+ * each other without that round trip between them (it took 15–40 ms a chunk). A range found ahead
+ * is used only if the sizer, which learns from each committed chunk, still asks for as many rows.
+ */
+export class ChunkRanges {
+  private ahead: { after: KeyTuple; maxRows: number; range: Promise<ChunkRange | null> } | undefined;
+
+  constructor(
+    private readonly source: Source,
+    private readonly table: TableMeta,
+    private readonly sizer: ChunkSizer,
+    private readonly encoding: ChunkEncoding,
+  ) {}
+
+  /** The chunk after `after`, or null when no rows remain; starts finding the one after it. */
+  async next(after: KeyTuple | null): Promise<ChunkRange | null> {
+    const maxRows = await this.sizer.next(this.source, after, this.encoding);
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const usable = ahead && ahead.maxRows === maxRows && after !== null && sameKey(ahead.after, after);
+    const range = usable ? await ahead.range : await this.source.nextChunk(this.table, after, maxRows);
+    if (range) {
+      const found = this.source.nextChunk(this.table, range.upTo, maxRows);
+      // Awaited by the next call; one that never comes (a failed write) must not crash the worker.
+      found.catch(() => undefined);
+      this.ahead = { after: range.upTo, maxRows, range: found };
+    }
+    return range;
+  }
+}
+
+const sameKey = (a: KeyTuple, b: KeyTuple): boolean =>
+  a.length === b.length && a.every((value, i) => value === b[i]);
+
+/**
  * The average bytes per row of up to {@link sampleRows} rows after `after`, read and dropped; null
  * when none remain. It stops at {@link sampleBytes}: one 10 MB row says enough, and reading eight
  * of them only to drop them would cost the worker 80 MB of garbage before its first chunk.

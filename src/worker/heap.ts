@@ -58,12 +58,14 @@ export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): C
   const batches = (async function* (): AsyncGenerator<Row[]> {
     let collectedAt = 0;
     for await (const batch of rowBatches(source)) {
-      yield batch;
-      // The rows just yielded have been written by now: collecting here frees them and what they made.
+      // The rows before this batch have been written, and every layer on the way has let go of them
+      // (a generator keeps the batch it last yielded until it is asked for the next): collecting here
+      // frees them and what they made. Right after `yield`, the layers below still held them.
       if (bytesRead() - collectedAt >= collectEveryBytes) {
         collect();
         collectedAt = bytesRead();
       }
+      yield batch;
     }
   })();
   return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows: rowsFromBatches(batches) } };

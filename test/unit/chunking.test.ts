@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ChunkRanges,
   ChunkSizer,
   countingBytes,
   isWholeTable,
@@ -145,5 +146,90 @@ describe('the chunk sizer', () => {
     for await (const _ of chunk.data.rows);
     expect(chunk.rowsRead()).toBe(3);
     expect(chunk.bytesRead?.()).toBe(3000);
+  });
+});
+
+describe('chunk ranges', () => {
+  const keyed = table(['id']);
+  /** A source of `rows` keys 1..rows whose bound queries are recorded as [after, maxRows]. */
+  const counting = (rows: number, failAfter?: string) => {
+    const asked: [string | null, number][] = [];
+    const source = {
+      encodings: [ChunkEncoding.Rows],
+      nextChunk: (_t: TableMeta, after: string[] | null, maxRows: number) => {
+        asked.push([after?.[0] ?? null, maxRows]);
+        if (failAfter !== undefined && after?.[0] === failAfter)
+          return Promise.reject(new Error('connection lost'));
+        const from = Number(after?.[0] ?? 0);
+        return Promise.resolve(
+          from >= rows ? null : { after, upTo: [String(Math.min(rows, from + maxRows))] },
+        );
+      },
+    } as unknown as Source;
+    return { source, asked };
+  };
+
+  it('finds the next range while a chunk is written, and gives the same ranges as one query at a time', async () => {
+    const { source, asked } = counting(25);
+    const ranges = new ChunkRanges(
+      source,
+      keyed,
+      new ChunkSizer({ chunkRows: 10 }, keyed),
+      ChunkEncoding.Rows,
+    );
+    const seen: (ChunkRange | null)[] = [];
+    let after: string[] | null = null;
+    for (;;) {
+      const range = await ranges.next(after);
+      seen.push(range);
+      if (!range) break;
+      after = range.upTo;
+    }
+    expect(seen).toEqual([
+      { after: null, upTo: ['10'] },
+      { after: ['10'], upTo: ['20'] },
+      { after: ['20'], upTo: ['25'] },
+      null,
+    ]);
+    // Each bound was asked once: the one after a range right when that range was handed out.
+    expect(asked).toEqual([
+      [null, 10],
+      ['10', 10],
+      ['20', 10],
+      ['25', 10],
+    ]);
+  });
+
+  it('asks again when the sizer changed its mind, or the caller moved elsewhere', async () => {
+    const { source, asked } = counting(1000);
+    // A sizer that measures rows of 100 bytes after the first chunk, as ChunkSizer does.
+    let maxRows = 100;
+    const sizer = { next: () => Promise.resolve(maxRows) } as unknown as ChunkSizer;
+    const ranges = new ChunkRanges(source, keyed, sizer, ChunkEncoding.Rows);
+    expect(await ranges.next(null)).toEqual({ after: null, upTo: ['100'] });
+    maxRows = 10;
+    expect(await ranges.next(['100'])).toEqual({ after: ['100'], upTo: ['110'] });
+    expect(await ranges.next(['500'])).toEqual({ after: ['500'], upTo: ['510'] });
+    expect(asked).toEqual([
+      [null, 100],
+      ['100', 100],
+      ['100', 10],
+      ['110', 10],
+      ['500', 10],
+      ['510', 10],
+    ]);
+  });
+
+  it('reports a failed look-ahead to the next call only, never as an unhandled rejection', async () => {
+    const { source } = counting(100, '10');
+    const ranges = new ChunkRanges(
+      source,
+      keyed,
+      new ChunkSizer({ chunkRows: 10 }, keyed),
+      ChunkEncoding.Rows,
+    );
+    expect(await ranges.next(null)).toEqual({ after: null, upTo: ['10'] });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(ranges.next(['10'])).rejects.toThrow('connection lost');
   });
 });

@@ -265,6 +265,7 @@ export class MysqlSource implements Source {
     const stream = connection
       .query({ sql, values: params, rowsAsArray: true })
       .stream({ highWaterMark: readAhead });
+    const batchRows = Math.max(1, readAhead);
     // mysql2 reports a lost connection (`KILL CONNECTION`, a server restart) on the connection, never on a
     // streaming query, whose stream would wait forever (sidorares/node-mysql2#3082): fail the stream instead.
     const lost = (e?: unknown): void => {
@@ -305,7 +306,7 @@ export class MysqlSource implements Source {
     // What the stream holds at each moment, as one batch (see row-batches.ts).
     async function* batches(): AsyncGenerator<Row[]> {
       try {
-        for await (const raws of readableBatches<unknown[]>(stream, { items: readAhead }))
+        for await (const raws of readableBatches<unknown[]>(stream, { items: batchRows }))
           yield raws.map(toRow);
         finished = true;
         release();
@@ -386,10 +387,13 @@ function toColumnMeta(c: ColumnRow, json: boolean): ColumnMeta {
 /** About how many bytes of rows a chunk's stream reads ahead of its consumer. */
 const readAheadBytes = 8 * 1024 * 1024;
 
-/** Rows a chunk's stream holds ahead: 512 of ordinary rows, fewer of wide ones (a single 10 MB row). */
+/**
+ * Rows a chunk's stream holds ahead: 512 of ordinary rows, fewer of wide ones, and none of rows wider
+ * than {@link readAheadBytes}: a 10 MB row is then read only once the one before it was handed on.
+ */
 function readAheadRows(table: TableMeta): number {
   const rowBytes = table.estimatedRows > 0 ? table.estimatedBytes / table.estimatedRows : 0;
-  return rowBytes > 0 ? Math.max(1, Math.min(512, Math.floor(readAheadBytes / rowBytes))) : 512;
+  return rowBytes > 0 ? Math.min(512, Math.floor(readAheadBytes / rowBytes)) : 512;
 }
 
 /** The key columns used for keyset chunking; none for a keyless table, which is copied whole. */

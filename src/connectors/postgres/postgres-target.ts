@@ -33,7 +33,7 @@ import {
   keyComparison,
   targetColumnType,
 } from './postgres-dialect';
-import { encodeCopyValue } from './postgres-copy-text';
+import { encodeCopyValue, slicesOf } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 
 /** Says so when a partition's table name `<table>_<partition>` had to be shortened to fit 63 bytes. */
@@ -403,8 +403,8 @@ const wideFieldChars = 1024 * 1024;
 function toCopyText(data: ChunkData): Readable {
   if (data.encoding === ChunkEncoding.PgCopyText) return data.stream;
   const rows = data.rows;
-  // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row. One
-  // piece waits, not 16: a piece is one whole row when rows are 10 MB.
+  // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row. No
+  // piece waits: the next is encoded only once the socket took the last (a piece can be a 10 MB value).
   return Readable.from(
     (async function* () {
       let piece = '';
@@ -421,7 +421,7 @@ function toCopyText(data: ChunkData): Readable {
                 continue;
               }
               if (piece) yield piece;
-              yield field;
+              yield* slicesOf(field, wideFieldChars);
               piece = '';
             }
             piece += '\n';
@@ -435,6 +435,6 @@ function toCopyText(data: ChunkData): Readable {
         }
       if (piece) yield piece;
     })(),
-    { highWaterMark: 1 },
+    { highWaterMark: 0 },
   );
 }
