@@ -139,3 +139,20 @@ export function machineInfo(): Record<string, string | number> {
     kernel: os.release(),
   };
 }
+
+/** CPU time of the whole machine so far, in clock ticks, from the first line of /proc/stat. */
+export function machineCpu(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.slice(0, 8).reduce((sum, t) => sum + t, 0);
+  // Fields 4 and 5 are idle and iowait; steal and guest (8, 9) are left out of the total or counted in user.
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
+/** The share of all cores that were busy between two readings of {@link machineCpu}. */
+export function busyShare(
+  before: { busy: number; total: number },
+  after: { busy: number; total: number },
+): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
+}

@@ -6,7 +6,7 @@ import { MigrationClient } from '../src/client/migration-client';
 import type { JobReport } from '../src/core/task';
 import type { JobSpecInput } from '../src/spec/job-spec';
 import { manySchemaName } from './dataset';
-import { redact, type Services } from './env';
+import { busyShare, machineCpu, redact, type Services } from './env';
 import { startWorker, type BenchWorker, type WorkerMode } from './worker';
 
 /** One line of the results table. */
@@ -24,6 +24,8 @@ export interface Result {
   peakRssMb?: number;
   idleRssMb?: number;
   workerCpuSeconds?: number;
+  /** The share of all cores busy while the job ran (any process): near 1, the machine was the limit. */
+  machineBusy?: number;
   /** An error, or why the line was skipped. */
   note?: string;
 }
@@ -79,6 +81,7 @@ export interface JobRun {
   peakRssMb: number;
   idleRssMb: number;
   cpuSeconds: number;
+  machineBusy: number;
   report: JobReport;
 }
 
@@ -129,15 +132,18 @@ export async function runJob(
     worker.restartCpuClock();
     const limit = timeout(b.options.routeTimeoutSeconds, route);
     const started = performance.now();
+    const cpuBefore = machineCpu();
     running = (await client.start({ ...spec, jobId: taskQueue })).jobId;
     const report = await Promise.race([client.result(running), dead, limit.promise]).finally(limit.clear);
     const seconds = (performance.now() - started) / 1000;
+    const machineBusy = busyShare(cpuBefore, machineCpu());
     running = undefined;
     const run = {
       seconds,
       peakRssMb: worker.peakRssMb(),
       idleRssMb: worker.idleRssMb,
       cpuSeconds: worker.cpuSeconds(),
+      machineBusy,
       report,
     };
     if (report.status !== 'succeeded') {
@@ -211,6 +217,7 @@ export function compare(
       line.peakRssMb = job.peakRssMb;
       line.idleRssMb = job.idleRssMb;
       line.workerCpuSeconds = job.cpuSeconds;
+      line.machineBusy = job.machineBusy;
     }
     if (base.seconds instanceof Error)
       line.note = [line.note, `baseline: ${base.seconds.message}`].filter(Boolean).join('; ');

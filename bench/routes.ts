@@ -314,6 +314,7 @@ async function bigRoute(b: Bench, from: 'pg' | 'mysql', target: 'pg' | 's3'): Pr
       peakRssMb: job.peakRssMb,
       idleRssMb: job.idleRssMb,
       workerCpuSeconds: job.cpuSeconds,
+      machineBusy: job.machineBusy,
     });
   }
   line.met = !(job instanceof Error) && line.peakRssMb! <= rssLimitMb;
@@ -354,6 +355,7 @@ async function orchestration(b: Bench): Promise<Result[]> {
       peakRssMb: job.peakRssMb,
       idleRssMb: job.idleRssMb,
       workerCpuSeconds: job.cpuSeconds,
+      machineBusy: job.machineBusy,
     },
   ];
 }
@@ -400,6 +402,7 @@ async function checksum(b: Bench): Promise<Result[]> {
       peakRssMb: job.peakRssMb,
       idleRssMb: job.idleRssMb,
       workerCpuSeconds: job.cpuSeconds,
+      machineBusy: job.machineBusy,
     });
     // Read loosely: the verification fields are being added while this benchmark is written.
     const task = job.report.results[0] as {

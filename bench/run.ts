@@ -146,6 +146,7 @@ function formatTable(results: Result[]): string {
     'met',
     'worker peak RSS MB (idle)',
     'worker CPU s',
+    'machine busy',
     'note',
   ];
   const lines = results.map((r) =>
@@ -168,12 +169,13 @@ function formatTable(results: Result[]): string {
         : `${r.peakRssMb.toFixed(0)} ${r.peakRssMb <= rssLimitMb ? '✔' : '✖'}` +
           (r.idleRssMb ? ` (${r.idleRssMb.toFixed(0)})` : ''),
       fixed(r.workerCpuSeconds, 1),
+      r.machineBusy === undefined ? '—' : `${Math.round(r.machineBusy * 100)}%`,
       (r.note ?? '').replace(/\s+/g, ' '),
     ].map((cell) => cell.replace(/\|/g, '\\|')),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (i === 11 ? 0 : l[i]!.length))));
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (i === 12 ? 0 : l[i]!.length))));
   const row = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i === 11 ? c : c.padEnd(widths[i]!))).join(' | ')} |`;
+    `| ${cells.map((c, i) => (i === 12 ? c : c.padEnd(widths[i]!))).join(' | ')} |`;
   return [row(header), row(widths.map((w) => '-'.repeat(Math.max(3, w)))), ...lines.map(row)].join('\n');
 }
 
