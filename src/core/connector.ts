@@ -41,9 +41,23 @@ export const ChunkEncoding = {
 /** One of the {@link ChunkEncoding} values. */
 export type ChunkEncoding = (typeof ChunkEncoding)[keyof typeof ChunkEncoding];
 
+/**
+ * Holds one value to what the target can store: the target engine's limits and the column's policy for
+ * values it cannot hold (an error naming the table and column, NULL, or the nearest value).
+ */
+export type ValueCheck = (value: Value) => Value;
+
 /** A chunk's data in one encoding. */
 export type ChunkData =
-  | { encoding: typeof ChunkEncoding.PgCopyText; stream: Readable }
+  | {
+      encoding: typeof ChunkEncoding.PgCopyText;
+      stream: Readable;
+      /**
+       * Per field, where the target's limits apply (a cross-engine copy): the check its value must
+       * pass. A target decodes those fields and checks their values; one that cannot must refuse them.
+       */
+      checks?: (ValueCheck | undefined)[];
+    }
   | { encoding: typeof ChunkEncoding.Rows; rows: AsyncIterable<Row> };
 
 /** One chunk being read; `rowsRead` is final once the data has been consumed. */

@@ -1,4 +1,12 @@
-import { ChunkEncoding, type ChunkStream, type Row, type Source, type Value } from './connector';
+import {
+  ChunkEncoding,
+  type ChunkStream,
+  type Row,
+  type Source,
+  type Value,
+  type ValueCheck,
+} from './connector';
+import { hasCasts } from './casts';
 import { ErrorCode, MigrationError } from './errors';
 import { formatLogicalType } from './logical-types';
 import { tableLabel, type ColumnMeta, type TableMeta } from './table';
@@ -10,7 +18,8 @@ import { mapRows } from './row-batches';
  * verification, repair) already in the form the target holds: cast columns converted to their new
  * logical type, and values the target's engine cannot hold (`ValueLimits`) settled by the column's
  * policy: an error naming the table, column and types (the default), NULL, or the nearest value.
- * Tables that need none of it pass through untouched, in-engine checksums included.
+ * Tables that need none of it pass through untouched, in-engine checksums included. A table without
+ * casts may also be read as COPY text: its chunks then carry the checks, for the target to apply.
  */
 export function convertingSource(
   inner: Source,
@@ -35,6 +44,16 @@ export function convertingSource(
     async read(table, range, encoding): Promise<ChunkStream> {
       const plan = planOf(table);
       if (!plan) return inner.read(table, range, encoding);
+      if (encoding === ChunkEncoding.PgCopyText && plan.checks) {
+        // The source's own text, with the checks its reader applies field by field.
+        const chunk = await inner.read(table, range, encoding);
+        if (chunk.data.encoding !== ChunkEncoding.PgCopyText) {
+          const bug = new Error(`the source read ${tableLabel(table.ref)} as ${chunk.data.encoding}`);
+          chunk.release(bug);
+          throw bug;
+        }
+        return { ...chunk, data: { ...chunk.data, checks: plan.checks } };
+      }
       if (encoding !== ChunkEncoding.Rows) {
         throw new MigrationError(
           ErrorCode.Internal,
@@ -64,6 +83,11 @@ export interface RowConversion {
   sourceTable: TableMeta;
   /** Whether values can change on the way (a cast, or NULL / clamp for invalid ones), not only be refused. */
   changesValues: boolean;
+  /**
+   * Without casts, per column: the check of the target's limits and the column's policy, where one
+   * applies; a reader of the source's own text applies them field by field. Undefined with casts.
+   */
+  checks?: (ValueCheck | undefined)[];
   /** Converts one row in place and returns it. */
   convert(row: Row): Row;
 }
@@ -79,7 +103,7 @@ export function rowConversion(
   const crossEngine =
     table.targetEngine !== undefined &&
     (table.targetEngine !== table.engine || table.targetFormat !== undefined);
-  const steps: { index: number; step: (value: Value) => Value }[] = [];
+  const steps: { index: number; step: ValueCheck }[] = [];
   table.columns.forEach((column, index) => {
     const cast = column.cast ? conversion(column.cast.from, column.type)?.convert : undefined;
     const check = limits && (crossEngine || column.cast) ? limits.check(column.type) : undefined;
@@ -94,9 +118,13 @@ export function rowConversion(
       return { ...rest, type: cast.from };
     }),
   };
+  const checks = hasCasts(table)
+    ? undefined
+    : table.columns.map((_, index) => steps.find((s) => s.index === index)?.step);
   return {
     sourceTable,
     changesValues: table.columns.some((c) => c.cast || c.invalid),
+    ...(checks ? { checks } : {}),
     convert(row) {
       // A plain loop: this runs for every row of a cross-engine copy.
       for (let i = 0; i < steps.length; i++) {

@@ -246,12 +246,17 @@ const loadDataEscapes: Record<string, string> = {
   '\r': '\\r',
   '\0': '\\0',
 };
+const needsLoadDataEscape = /[\\\t\n\r\0]/;
+const loadDataEscapable = /[\\\t\n\r\0]/g;
+
+/** One LOAD DATA field's text, `\ TAB LF CR NUL` backslash-escaped; most values need nothing, so it tests first. */
+export function escapeLoadDataField(text: string): string {
+  return needsLoadDataEscape.test(text)
+    ? text.replace(loadDataEscapable, (c) => loadDataEscapes[c] ?? c)
+    : text;
+}
 
 /** One LOAD DATA line: fields joined by tabs, NULL as `\N`, and `\ TAB LF CR NUL` backslash-escaped. */
 export function encodeLoadDataLine(fields: (string | null)[]): string {
-  return (
-    fields
-      .map((f) => (f === null ? '\\N' : f.replace(/[\\\t\n\r\0]/g, (c) => loadDataEscapes[c] ?? c)))
-      .join('\t') + '\n'
-  );
+  return fields.map((f) => (f === null ? '\\N' : escapeLoadDataField(f))).join('\t') + '\n';
 }

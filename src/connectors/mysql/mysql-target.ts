@@ -6,6 +6,7 @@ import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/prom
 import {
   ChunkEncoding,
   type Checkpoint,
+  type ChunkData,
   type ChunkRange,
   type ChunkStream,
   type ChunkWrite,
@@ -44,7 +45,9 @@ import {
 } from './mysql-partitions';
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
-import { rowBatches } from '../../core/row-batches';
+import { rowBatches, rowsFromBatches } from '../../core/row-batches';
+import { CopyLines } from '../postgres/postgres-copy-text';
+import { copyTextTranscoder } from './mysql-copy-text';
 
 interface StoredRow extends CheckpointRow {
   completed: number;
@@ -75,10 +78,11 @@ interface LoadResult {
 
 /**
  * Writes MySQL/MariaDB tables with LOAD DATA LOCAL INFILE (or multi-row INSERTs where the server
- * refuses it), each chunk in one InnoDB transaction with its checkpoint row.
+ * refuses it), each chunk in one InnoDB transaction with its checkpoint row. PostgreSQL's COPY text
+ * is transcoded into LOAD DATA text field by field, decoding only the values that need it.
  */
 export class MysqlTarget implements Target {
-  readonly encodings = [ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
   readonly previewsDdl = true;
   /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
   private localInfileRefused = false;
@@ -429,12 +433,7 @@ export class MysqlTarget implements Target {
     write: Pick<ChunkWrite, 'chunk' | 'table' | 'targetRef'>,
   ): Promise<LoadResult> {
     const { chunk, table, targetRef } = write;
-    if (chunk.data.encoding !== ChunkEncoding.Rows) {
-      throw new MigrationError(ErrorCode.Internal, `MySQL targets take rows, not ${chunk.data.encoding}`);
-    }
-    const rows = chunk.data.rows;
     const sameEngine = this.sameEngine(table);
-    const encode = rowEncoder(table);
     if (!this.localInfileRefused) {
       let started = false;
       let ended = false;
@@ -442,9 +441,9 @@ export class MysqlTarget implements Target {
       async function* pieces(): AsyncGenerator<Buffer> {
         started = true;
         let text = '';
-        for await (const batch of rowBatches(rows))
-          for (const row of batch) {
-            text += encodeLoadDataLine(encode(row));
+        for await (const lines of loadDataLines(chunk.data, table))
+          for (const line of lines) {
+            text += line;
             if (text.length < loadDataPieceBytes) continue;
             // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
             if (socket?.writableNeedDrain) await once(socket, 'drain');
@@ -469,7 +468,7 @@ export class MysqlTarget implements Target {
         this.localInfileRefused = true;
       }
     }
-    return insertRows(conn, write, rows, encode, sameEngine);
+    return insertRows(conn, write, rowsOfChunk(chunk.data, table), rowEncoder(table), sameEngine);
   }
 
   /** Takes a named lock for this session; it outlives DDL's implicit commits. */
@@ -513,6 +512,42 @@ const taskLockName = (taskId: string): string => `mms:${createHash('sha1').updat
 function rowEncoder(table: TableMeta): (row: Row) => (string | null)[] {
   const columns = table.columns;
   return (row) => columns.map((c, i) => fieldText(row[i] ?? null, c.type, c.name));
+}
+
+/** A COPY text stream's lines, the lines of each piece of bytes at a time. */
+async function* copyLines(stream: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
+  const lines = new CopyLines();
+  for await (const piece of stream) yield lines.take(piece);
+  const rest = lines.rest();
+  if (rest !== null) yield [rest];
+}
+
+/** Maps items only as they are taken, so a batch's lines never all exist at once. */
+function* lazily<T>(items: T[], map: (item: T) => string): Generator<string> {
+  for (const item of items) yield map(item);
+}
+
+/** The chunk's LOAD DATA lines, a batch of rows or a piece of COPY text at a time. */
+async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator<Iterable<string>> {
+  if (data.encoding === ChunkEncoding.Rows) {
+    const encode = rowEncoder(table);
+    for await (const batch of rowBatches(data.rows))
+      yield lazily(batch, (row) => encodeLoadDataLine(encode(row)));
+    return;
+  }
+  const transcoder = copyTextTranscoder(table, data.checks);
+  for await (const lines of copyLines(data.stream)) yield lines.map(transcoder.loadDataLine);
+}
+
+/** The chunk's rows, COPY text decoded (and checked) field by field. */
+function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
+  if (data.encoding === ChunkEncoding.Rows) return data.rows;
+  const transcoder = copyTextTranscoder(table, data.checks);
+  return rowsFromBatches(
+    (async function* () {
+      for await (const lines of copyLines(data.stream)) yield lines.map(transcoder.row);
+    })(),
+  );
 }
 
 /** The multi-row INSERT path: same transaction, same counts and warnings as LOAD DATA. */

@@ -24,7 +24,7 @@ import {
 } from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './postgres-dialect';
-import { decodeCopyLine } from './postgres-copy-text';
+import { CopyLines, decodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
 import { postgresToLogical } from './postgres-types';
 import { hashFromSum, hashProbe, hashText, type Checksum } from '../../core/checksum';
@@ -415,48 +415,19 @@ class ByteCounter extends Transform {
   }
 }
 
-/**
- * Emits one string per newline-terminated line; COPY escapes newlines inside values. The complete
- * lines of a read are decoded together; a line still open stays bytes, decoded once when it ends.
- * A 10 MB value thus costs one string, not 160 strings of 64 KB that live long enough to reach
- * V8's old space, plus their join. Cutting at '\n' bytes is safe in UTF-8: no multi-byte
- * character contains one.
- */
+/** Emits one string per COPY line ({@link CopyLines}). */
 class LineSplitter extends Transform {
-  /** Bytes of the line still open. */
-  private open: Buffer[] = [];
+  private readonly lines = new CopyLines();
   constructor() {
     super({ readableObjectMode: true });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    let start = 0;
-    if (this.open.length > 0) {
-      const end = chunk.indexOf(10);
-      if (end === -1) {
-        this.open.push(chunk);
-        return done();
-      }
-      this.open.push(chunk.subarray(0, end));
-      this.push(Buffer.concat(this.open).toString('utf8'));
-      this.open = [];
-      start = end + 1;
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last >= start) {
-      const text = chunk.toString('utf8', start, last);
-      let from = 0;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
-        this.push(text.slice(from, end));
-        from = end + 1;
-      }
-      this.push(text.slice(from));
-      start = last + 1;
-    }
-    if (start < chunk.length) this.open.push(chunk.subarray(start));
+    for (const line of this.lines.take(chunk)) this.push(line);
     done();
   }
   override _flush(done: (error?: Error | null) => void): void {
-    if (this.open.length > 0) this.push(Buffer.concat(this.open).toString('utf8'));
+    const rest = this.lines.rest();
+    if (rest !== null) this.push(rest);
     done();
   }
 }

@@ -401,7 +401,15 @@ const wideFieldChars = 1024 * 1024;
 
 /** The chunk as COPY text bytes: passed through as-is, or encoded from rows. */
 function toCopyText(data: ChunkData): Readable {
-  if (data.encoding === ChunkEncoding.PgCopyText) return data.stream;
+  if (data.encoding === ChunkEncoding.PgCopyText) {
+    // COPY text passes through undecoded, so no value in it can be checked (same-engine copies have no checks).
+    if (data.checks?.some((check) => check !== undefined))
+      throw new MigrationError(
+        ErrorCode.Internal,
+        'a PostgreSQL target cannot check values it passes through',
+      );
+    return data.stream;
+  }
   const rows = data.rows;
   // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row. No
   // piece waits: the next is encoded only once the socket took the last (a piece can be a 10 MB value).

@@ -1,0 +1,125 @@
+import type { Row, Value, ValueCheck } from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
+import type { LogicalKind } from '../../core/logical-types';
+import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
+import { decodeCopyValue } from '../postgres/postgres-copy-text';
+import { escapeLoadDataField } from './mysql-dialect';
+import { fieldText } from './mysql-types';
+
+/*
+ * PostgreSQL COPY text → MySQL LOAD DATA text, field by field, for PostgreSQL → MySQL copies without
+ * casts. Both are lines of tab-separated fields with backslash escapes and `\N` for NULL. COPY TO
+ * escapes `\b \f \n \r \t \v \\`; LOAD DATA reads `\b \n \r \t \\` the same way, but takes `\f` as
+ * `f` and `\v` as `v`. So a field is:
+ * - copied, for types whose PostgreSQL text MySQL reads as the same value (integers, text, json,
+ *   uuid, enum labels, times), with `\f` and `\v` written out as the characters themselves;
+ * - rewritten, for booleans (`t` → `1`) and bytea (`\\x0aff` → `0aff`, which the load UNHEXes);
+ * - otherwise decoded into its value, checked against MySQL's limits (the chunk's checks) and encoded
+ *   as rows are (`fieldText`): floats, decimals, dates and timestamps, and every column with a check.
+ */
+
+/** Kinds whose PostgreSQL text is the text MySQL reads back into the same value. */
+const sameTextKinds: ReadonlySet<LogicalKind> = new Set<LogicalKind>([
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'text',
+  'json',
+  'uuid',
+  'enum',
+  'time',
+]);
+
+/** Turns COPY text lines of one table into what a MySQL target loads. */
+export interface CopyTextTranscoder {
+  /** One COPY line (without its newline) → its LOAD DATA line, newline included. */
+  loadDataLine: (line: string) => string;
+  /** One COPY line → its row of checked values (for the INSERT path). */
+  row: (line: string) => Row;
+}
+
+/**
+ * The transcoder for a table's COPY lines: one field per column, in column order. `checks` are the
+ * chunk's (see `ChunkData`): a column with one always goes through its value.
+ */
+export function copyTextTranscoder(
+  table: TableMeta,
+  checks: readonly (ValueCheck | undefined)[] = [],
+): CopyTextTranscoder {
+  const label = tableLabel(table.ref);
+  const columns = table.columns;
+  const rewrites = columns.map((column, i) => fieldRewrite(column, checks[i], label));
+  const values = columns.map((column, i) => fieldValue(column, checks[i], label));
+  const fieldsOf = (line: string): string[] => {
+    const fields = line.split('\t');
+    if (fields.length !== columns.length) {
+      throw new MigrationError(
+        ErrorCode.Internal,
+        `${label}: a COPY line has ${fields.length} fields, expected ${columns.length}`,
+        { table: label },
+      );
+    }
+    return fields;
+  };
+  return {
+    loadDataLine: (line) => {
+      const fields = fieldsOf(line);
+      for (let i = 0; i < fields.length; i++) fields[i] = rewrites[i]!(fields[i]!);
+      return fields.join('\t') + '\n';
+    },
+    row: (line) => fieldsOf(line).map((field, i) => values[i]!(field)),
+  };
+}
+
+/** How one column's COPY field becomes its LOAD DATA field. */
+function fieldRewrite(
+  column: ColumnMeta,
+  check: ValueCheck | undefined,
+  label: string,
+): (field: string) => string {
+  const value = fieldValue(column, check, label);
+  const throughValue = (field: string): string => {
+    const text = fieldText(value(field), column.type, column.name);
+    return text === null ? '\\N' : escapeLoadDataField(text);
+  };
+  if (check) return throughValue;
+  if (sameTextKinds.has(column.type.kind)) return sameText;
+  if (column.type.kind === 'boolean')
+    return (field) => (field === 't' ? '1' : field === 'f' ? '0' : throughValue(field));
+  // bytea's hex output, `\x0aff`, with its backslash escaped; the load takes the digits through UNHEX.
+  if (column.type.kind === 'bytes')
+    return (field) => (field.startsWith('\\\\x') ? field.slice(3) : throughValue(field));
+  return throughValue;
+}
+
+/** One column's COPY field → its checked value; errors name the table and column. */
+function fieldValue(
+  column: ColumnMeta,
+  check: ValueCheck | undefined,
+  label: string,
+): (field: string) => Value {
+  return (field) => {
+    try {
+      const value = decodeCopyValue(field, column.type);
+      return check ? check(value) : value;
+    } catch (e) {
+      if (e instanceof MigrationError) throw e;
+      throw new MigrationError(
+        ErrorCode.Internal,
+        `${label}.${column.name} (${column.nativeType}): cannot read the COPY field ${JSON.stringify(field.slice(0, 40))}: ${e instanceof Error ? e.message : String(e)}`,
+        { table: label, column: column.name },
+      );
+    }
+  };
+}
+
+/** A backslash escape: pairs are matched left to right, so `\\f` is an escaped backslash and an `f`. */
+const escapePair = /\\[\s\S]/g;
+/** The escapes COPY TO writes that LOAD DATA reads differently, written out. */
+const writtenOut = (pair: string): string => (pair === '\\f' ? '\f' : pair === '\\v' ? '\v' : pair);
+
+/** A field whose COPY text is its LOAD DATA text, once `\f` and `\v` are written out. */
+function sameText(field: string): string {
+  return field.includes('\\') ? field.replace(escapePair, writtenOut) : field;
+}
