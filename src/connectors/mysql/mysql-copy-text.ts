@@ -49,42 +49,61 @@ export function copyTextTranscoder(
 ): CopyTextTranscoder {
   const label = tableLabel(table.ref);
   const columns = table.columns;
+  const last = columns.length - 1;
   const rewrites = columns.map((column, i) => fieldRewrite(column, checks[i], label));
   const values = columns.map((column, i) => fieldValue(column, checks[i], label));
-  const fieldsOf = (line: string): string[] => {
-    const fields = line.split('\t');
-    if (fields.length !== columns.length) {
-      throw new MigrationError(
-        ErrorCode.Internal,
-        `${label}: a COPY line has ${fields.length} fields, expected ${columns.length}`,
-        { table: label },
-      );
-    }
-    return fields;
-  };
+  const wrongFieldCount = (line: string): MigrationError =>
+    new MigrationError(
+      ErrorCode.Internal,
+      `${label}: a COPY line has ${line.split('\t').length} fields, expected ${columns.length}`,
+      { table: label },
+    );
   return {
+    // The line is copied in spans; only fields that need a rewrite are cut out, and only changed ones replaced.
     loadDataLine: (line) => {
-      const fields = fieldsOf(line);
-      for (let i = 0; i < fields.length; i++) fields[i] = rewrites[i]!(fields[i]!);
-      return fields.join('\t') + '\n';
+      // COPY writes form feeds and vertical tabs only as these escapes: most lines have no text field to touch.
+      const writeOut = line.includes('\\') && formFeedOrVerticalTab.test(line);
+      let out = '';
+      let copiedTo = 0;
+      let start = 0;
+      for (let i = 0; i <= last; i++) {
+        const tab = line.indexOf('\t', start);
+        if ((tab === -1) !== (i === last)) throw wrongFieldCount(line);
+        const end = tab === -1 ? line.length : tab;
+        const rewrite = rewrites[i] ?? (writeOut ? sameText : undefined);
+        if (rewrite) {
+          const field = line.slice(start, end);
+          const written = rewrite(field);
+          if (written !== field) {
+            out += line.slice(copiedTo, start) + written;
+            copiedTo = end;
+          }
+        }
+        start = end + 1;
+      }
+      return out + line.slice(copiedTo) + '\n';
     },
-    row: (line) => fieldsOf(line).map((field, i) => values[i]!(field)),
+    row: (line) => {
+      const fields = line.split('\t');
+      if (fields.length !== columns.length) throw wrongFieldCount(line);
+      return fields.map((field, i) => values[i]!(field));
+    },
   };
 }
 
-/** How one column's COPY field becomes its LOAD DATA field. */
+/** How one column's COPY field becomes its LOAD DATA field; undefined where it is copied ({@link sameText}). */
 function fieldRewrite(
   column: ColumnMeta,
   check: ValueCheck | undefined,
   label: string,
-): (field: string) => string {
+): ((field: string) => string) | undefined {
   const value = fieldValue(column, check, label);
   const throughValue = (field: string): string => {
     const text = fieldText(value(field), column.type, column.name);
     return text === null ? '\\N' : escapeLoadDataField(text);
   };
   if (check) return throughValue;
-  if (sameTextKinds.has(column.type.kind)) return sameText;
+  if (sameTextKinds.has(column.type.kind)) return undefined;
   if (column.type.kind === 'boolean')
     return (field) => (field === 't' ? '1' : field === 'f' ? '0' : throughValue(field));
   // bytea's hex output, `\x0aff`, with its backslash escaped; the load takes the digits through UNHEX.
@@ -114,6 +133,8 @@ function fieldValue(
   };
 }
 
+/** Where a line may hold a form feed or vertical tab (or an escaped backslash before an `f` or `v`). */
+const formFeedOrVerticalTab = /\\[fv]/;
 /** A backslash escape: pairs are matched left to right, so `\\f` is an escaped backslash and an `f`. */
 const escapePair = /\\[\s\S]/g;
 /** The escapes COPY TO writes that LOAD DATA reads differently, written out. */
