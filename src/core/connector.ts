@@ -33,7 +33,10 @@ export type Row = Value[];
 
 /** How chunk data travels between a source and a target. */
 export const ChunkEncoding = {
-  /** PostgreSQL COPY text format bytes: the pass-through fast path, never decoded. */
+  /**
+   * PostgreSQL COPY text format bytes, the fast path: PostgreSQL targets pass them through, MySQL
+   * targets transcode them into LOAD DATA text field by field, decoding only the fields that need it.
+   */
   PgCopyText: 'pg-copy-text',
   /** Decoded rows of lossless values. */
   Rows: 'rows',
