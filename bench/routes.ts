@@ -286,13 +286,18 @@ async function pgToS3(b: Bench): Promise<Result[]> {
 }
 
 /** The big-row table: only the worker's memory is judged. */
-async function bigRoute(b: Bench, from: 'pg' | 'mysql', target: 'pg' | 's3'): Promise<Result[]> {
+async function bigRoute(b: Bench, from: 'pg' | 'mysql', target: 'pg' | 'mysql' | 's3'): Promise<Result[]> {
   const { bigRows, bigMb } = b.options;
   const name = `big-${from}-${target}`;
   const schema = `bench_big_${from}_${target}`;
-  const reset = (): Promise<void> => (target === 'pg' ? resetPgSchema(b, schema) : resetS3Prefix(b, schema));
+  const reset = (): Promise<void> =>
+    target === 'pg'
+      ? resetPgSchema(b, schema)
+      : target === 'mysql'
+        ? resetMyDatabase(b, schema)
+        : resetS3Prefix(b, schema);
   await reset();
-  const connection = target === 'pg' ? 'pg_target' : 's3_target';
+  const connection = { pg: 'pg_target', mysql: 'my_target', s3: 's3_target' }[target];
   const source = from === 'pg' ? pgSource : mySource(b);
   const table = from === 'pg' ? bigTableName(bigRows, bigMb) : myBigTableName(bigRows, bigMb);
   const job = await runJob(b, name, tableJob(b, source, table, { connection, schema }), bigRows).catch(
@@ -437,6 +442,8 @@ export const routes: { name: string; mysql?: boolean; run: (b: Bench) => Promise
   { name: 'big-pg-pg', run: (b) => bigRoute(b, 'pg', 'pg') },
   { name: 'big-pg-s3', run: (b) => bigRoute(b, 'pg', 's3') },
   { name: 'big-mysql-pg', mysql: true, run: (b) => bigRoute(b, 'mysql', 'pg') },
+  { name: 'big-pg-mysql', mysql: true, run: (b) => bigRoute(b, 'pg', 'mysql') },
+  { name: 'big-mysql-mysql', mysql: true, run: (b) => bigRoute(b, 'mysql', 'mysql') },
   { name: 'tasks', run: orchestration },
   { name: 'checksum', run: checksum },
 ];

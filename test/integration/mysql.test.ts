@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
+import { escapeCopyField } from '../../src/connectors/postgres/postgres-copy-text';
 import { openMysqlPool } from '../../src/connectors/mysql/mysql-pool';
 import { MysqlSource } from '../../src/connectors/mysql/mysql-source';
 import { MysqlTarget } from '../../src/connectors/mysql/mysql-target';
@@ -648,6 +650,77 @@ describe('MysqlTarget against MariaDB', () => {
       ]);
     },
   );
+
+  it('writes values wider than a LOAD DATA piece exactly, from rows and from COPY text', async () => {
+    const table: TableMeta = {
+      engine: 'postgres',
+      ref: { schema: 'public', name: 'wide' },
+      columns: [
+        { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
+        { name: 'body', nativeType: 'text', type: { kind: 'text' }, nullable: true },
+        { name: 'tail', nativeType: 'text', type: { kind: 'text' }, nullable: true },
+      ],
+      primaryKey: ['id'],
+      estimatedRows: 0,
+      estimatedBytes: 0,
+    };
+    // Over two 256 KB slices, with escapes on the way. A slice boundary (262,144 characters) falls
+    // inside an emoji both in the field alone (rows, sent part by part) and in its line ('1\t' first).
+    const wide = (seed: string): string => 'x'.repeat(262_141) + '😀😀' + `${seed}\t\\😀é\n`.repeat(50_000);
+    const rows: Row[] = [
+      [1, wide('a'), 'short\ttail'],
+      [2, 'narrow', wide('b')],
+      [3, wide('c'), null],
+    ];
+    const copyField = (value: Row[number]): string =>
+      value === null ? '\\N' : typeof value === 'number' ? String(value) : escapeCopyField(String(value));
+    const copyText = Buffer.from(rows.map((row) => `${row.map(copyField).join('\t')}\n`).join(''));
+    for (const [label, chunk] of [
+      ['rows', rowsChunk(rows)],
+      [
+        'copy',
+        {
+          data: {
+            encoding: 'pg-copy-text',
+            // Pieces of 64 KB, as COPY sends them.
+            stream: Readable.from(
+              Array.from({ length: Math.ceil(copyText.length / 65_536) }, (_, i) =>
+                copyText.subarray(i * 65_536, (i + 1) * 65_536),
+              ),
+            ),
+          },
+          rowsRead: () => rows.length,
+          release: () => undefined,
+        } satisfies ChunkStream,
+      ],
+    ] as const) {
+      const targetRef = { schema: targetDb, name: `wide_${label}` };
+      const taskId = `it/wide_${label}`;
+      const { checkpoint } = await target.prepare({
+        taskId,
+        table,
+        targetRef,
+        writeMode: 'overwrite',
+        createMode: 'ifMissing',
+      });
+      await target.writeChunk({
+        taskId,
+        table,
+        targetRef,
+        range: { after: null, upTo: ['3'] },
+        previous: checkpoint,
+        chunk,
+      });
+      const [stored] = await admin.query<RowDataPacket[]>(
+        `SELECT id, MD5(body) AS body, MD5(tail) AS tail FROM ${quoteIdent(targetDb)}.${quoteIdent(targetRef.name)} ORDER BY id`,
+      );
+      const md5 = (value: Row[number]): string | null =>
+        value === null ? null : createHash('md5').update(String(value)).digest('hex');
+      expect(stored.map((r) => ({ ...r }))).toEqual(
+        rows.map((row) => ({ id: row[0], body: md5(row[1]!), tail: md5(row[2]!) })),
+      );
+    }
+  });
 
   it('refuses unmapped types from another engine with UNSUPPORTED_TYPE and creates nothing', async () => {
     const table: TableMeta = {

@@ -4,7 +4,7 @@ import { MigrationError } from '../../src/core/errors';
 import type { LogicalType } from '../../src/core/logical-types';
 import type { TableMeta } from '../../src/core/table';
 import { copyTextTranscoder } from '../../src/connectors/mysql/mysql-copy-text';
-import { encodeLoadDataLine } from '../../src/connectors/mysql/mysql-dialect';
+import { loadDataParts } from '../../src/connectors/mysql/mysql-dialect';
 import { fieldText } from '../../src/connectors/mysql/mysql-types';
 import { CopyLines, decodeCopyLine } from '../../src/connectors/postgres/postgres-copy-text';
 
@@ -19,15 +19,12 @@ const tableOf = (types: LogicalType[]): TableMeta => ({
 
 /** Reads one LOAD DATA line as MySQL does (FIELDS TERMINATED BY '\t' ESCAPED BY '\\'): null for `\N`. */
 function readLoadDataLine(line: string): (string | null)[] {
-  expect(line.endsWith('\n')).toBe(true);
-  return line
-    .slice(0, -1)
-    .split('\t')
-    .map((field) => {
-      if (field === '\\N') return null;
-      const special: Record<string, string> = { '0': '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a' };
-      return field.replace(/\\([\s\S])/g, (_, c: string) => special[c] ?? c);
-    });
+  expect(line.endsWith('\n')).toBe(false);
+  return line.split('\t').map((field) => {
+    if (field === '\\N') return null;
+    const special: Record<string, string> = { '0': '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a' };
+    return field.replace(/\\([\s\S])/g, (_, c: string) => special[c] ?? c);
+  });
 }
 
 /** What the rows path loads for the same line: decoded values, encoded as rows are. */
@@ -36,7 +33,7 @@ function throughRows(line: string, table: TableMeta): string {
     line,
     table.columns.map((c) => c.type),
   );
-  return encodeLoadDataLine(row.map((value, i) => fieldText(value, table.columns[i]!.type, `c${i}`)));
+  return loadDataParts(row.map((value, i) => fieldText(value, table.columns[i]!.type, `c${i}`))).join('');
 }
 
 // Each case: a COPY TO field as PostgreSQL writes it, and the text MySQL must read from the LOAD DATA field.

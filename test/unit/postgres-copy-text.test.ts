@@ -5,7 +5,6 @@ import {
   encodeCopyLine,
   escapeCopyField,
   unescapeCopyField,
-  slicesOf,
 } from '../../src/connectors/postgres/postgres-copy-text';
 
 describe('the COPY text codec', () => {
@@ -54,18 +53,5 @@ describe('the COPY text codec', () => {
 
   it('refuses a line with the wrong number of fields', () => {
     expect(() => decodeCopyLine('1\t2', [{ kind: 'int32' }])).toThrow(/2 fields/);
-  });
-});
-
-describe('slices of a wide value', () => {
-  it('cuts at the size, keeps surrogate pairs whole, and loses nothing', () => {
-    expect([...slicesOf('abcdefg', 3)]).toEqual(['abc', 'def', 'g']);
-    expect([...slicesOf('', 3)]).toEqual([]);
-    // '😀' is two UTF-16 units; a cut between them would send two U+FFFD instead.
-    const text = 'ab😀cd😀😀e';
-    const slices = [...slicesOf(text, 3)];
-    expect(slices.join('')).toBe(text);
-    for (const slice of slices) expect(Buffer.from(slice).toString()).toBe(slice);
-    expect(slices).toEqual(['ab', '😀c', 'd😀', '😀e']);
   });
 });

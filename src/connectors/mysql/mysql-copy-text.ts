@@ -33,7 +33,10 @@ const sameTextKinds: ReadonlySet<LogicalKind> = new Set<LogicalKind>([
 
 /** Turns COPY text lines of one table into what a MySQL target loads. */
 export interface CopyTextTranscoder {
-  /** One COPY line (without its newline) → its LOAD DATA line, newline included. */
+  /**
+   * One COPY line → its LOAD DATA line, both without their newline. A line that needs no rewrite is
+   * returned as it is, not copied: a 10 MB line stays one string.
+   */
   loadDataLine: (line: string) => string;
   /** One COPY line → its row of checked values (for the INSERT path). */
   row: (line: string) => Row;
@@ -81,7 +84,7 @@ export function copyTextTranscoder(
         }
         start = end + 1;
       }
-      return out + line.slice(copiedTo) + '\n';
+      return copiedTo === 0 ? line : out + line.slice(copiedTo);
     },
     row: (line) => {
       const fields = line.split('\t');

@@ -256,7 +256,21 @@ export function escapeLoadDataField(text: string): string {
     : text;
 }
 
-/** One LOAD DATA line: fields joined by tabs, NULL as `\N`, and `\ TAB LF CR NUL` backslash-escaped. */
+/**
+ * The parts of one LOAD DATA line, without its newline: each field `\ TAB LF CR NUL` backslash-escaped
+ * (NULL as `\N`), with a tab between fields. Joined, they are the line.
+ */
+export function loadDataParts(fields: (string | null)[]): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    if (i > 0) parts.push('\t');
+    const field = fields[i] ?? null;
+    parts.push(field === null ? '\\N' : escapeLoadDataField(field));
+  }
+  return parts;
+}
+
+/** One LOAD DATA line, newline included ({@link loadDataParts}). */
 export function encodeLoadDataLine(fields: (string | null)[]): string {
-  return fields.map((f) => (f === null ? '\\N' : escapeLoadDataField(f))).join('\t') + '\n';
+  return loadDataParts(fields).join('') + '\n';
 }

@@ -23,7 +23,7 @@ import {
   createCheckpointTableSql,
   createStageSql,
   createTableSql,
-  encodeLoadDataLine,
+  loadDataParts,
   insertSql,
   keyComparison,
   loadDataSql,
@@ -48,6 +48,7 @@ import { fieldText } from './mysql-types';
 import { rowBatches, rowsFromBatches } from '../../core/row-batches';
 import { CopyLines } from '../postgres/postgres-copy-text';
 import { copyTextTranscoder } from './mysql-copy-text';
+import { slicesOf } from '../../core/text-slices';
 
 interface StoredRow extends CheckpointRow {
   completed: number;
@@ -441,12 +442,34 @@ export class MysqlTarget implements Target {
       async function* pieces(): AsyncGenerator<Buffer> {
         started = true;
         let text = '';
+        // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
+        const drained = async (): Promise<void> => {
+          if (socket?.writableNeedDrain) await once(socket, 'drain');
+        };
         for await (const lines of loadDataLines(chunk.data, table))
           for (const line of lines) {
-            text += line;
+            if (typeof line !== 'string') {
+              // A wide line (a 10 MB value) goes out part by part, each wide part in slices, so it is
+              // never joined into one more string and only one slice at a time is bytes.
+              for (const part of line) {
+                if (part.length < loadDataPieceBytes) {
+                  text += part;
+                  continue;
+                }
+                if (text) {
+                  await drained();
+                  yield Buffer.from(text);
+                  text = '';
+                }
+                for (const slice of slicesOf(part, loadDataPieceBytes)) {
+                  await drained();
+                  yield Buffer.from(slice);
+                }
+              }
+            } else text += line;
+            text += '\n';
             if (text.length < loadDataPieceBytes) continue;
-            // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
-            if (socket?.writableNeedDrain) await once(socket, 'drain');
+            await drained();
             yield Buffer.from(text);
             text = '';
           }
@@ -522,17 +545,25 @@ async function* copyLines(stream: AsyncIterable<Buffer>): AsyncGenerator<string[
   if (rest !== null) yield [rest];
 }
 
+/** A LOAD DATA line: its text, or, when it is wide, its parts (to be written one after another). */
+type LoadDataLine = string | string[];
+
+/** The line's parts when one is wide, so that a 10 MB value is not copied into a joined line. */
+function wideOrJoined(parts: string[]): LoadDataLine {
+  return parts.some((part) => part.length >= loadDataPieceBytes) ? parts : parts.join('');
+}
+
 /** Maps items only as they are taken, so a batch's lines never all exist at once. */
-function* lazily<T>(items: T[], map: (item: T) => string): Generator<string> {
+function* lazily<T>(items: T[], map: (item: T) => LoadDataLine): Generator<LoadDataLine> {
   for (const item of items) yield map(item);
 }
 
-/** The chunk's LOAD DATA lines, a batch of rows or a piece of COPY text at a time. */
-async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator<Iterable<string>> {
+/** The chunk's LOAD DATA lines (without newlines), a batch of rows or a piece of COPY text at a time. */
+async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator<Iterable<LoadDataLine>> {
   if (data.encoding === ChunkEncoding.Rows) {
     const encode = rowEncoder(table);
     for await (const batch of rowBatches(data.rows))
-      yield lazily(batch, (row) => encodeLoadDataLine(encode(row)));
+      yield lazily(batch, (row) => wideOrJoined(loadDataParts(encode(row))));
     return;
   }
   const transcoder = copyTextTranscoder(table, data.checks);

@@ -33,7 +33,8 @@ import {
   keyComparison,
   targetColumnType,
 } from './postgres-dialect';
-import { encodeCopyValue, slicesOf } from './postgres-copy-text';
+import { encodeCopyValue } from './postgres-copy-text';
+import { slicesOf } from '../../core/text-slices';
 import { classifyPostgresError } from './postgres-errors';
 
 /** Says so when a partition's table name `<table>_<partition>` had to be shortened to fit 63 bytes. */
