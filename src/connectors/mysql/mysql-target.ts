@@ -448,10 +448,11 @@ export class MysqlTarget implements Target {
         };
         for await (const lines of loadDataLines(chunk.data, table))
           for (const line of lines) {
-            if (typeof line !== 'string') {
+            if (typeof line === 'string' && line.length < loadDataPieceBytes) text += line;
+            else {
               // A wide line (a 10 MB value) goes out part by part, each wide part in slices, so it is
               // never joined into one more string and only one slice at a time is bytes.
-              for (const part of line) {
+              for (const part of typeof line === 'string' ? [line] : line) {
                 if (part.length < loadDataPieceBytes) {
                   text += part;
                   continue;
@@ -466,7 +467,7 @@ export class MysqlTarget implements Target {
                   yield Buffer.from(slice);
                 }
               }
-            } else text += line;
+            }
             text += '\n';
             if (text.length < loadDataPieceBytes) continue;
             await drained();
