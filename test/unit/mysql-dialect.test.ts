@@ -3,7 +3,7 @@ import {
   chunkBoundSql,
   createCheckpointTableSql,
   createTableSql,
-  encodeLoadDataLine,
+  loadDataParts,
   insertSql,
   keyComparison,
   loadDataSql,
@@ -174,7 +174,7 @@ describe('the MySQL dialect', () => {
   });
 
   it('escapes tabs, newlines, carriage returns, backslashes and NUL, and writes NULL as \\N', () => {
-    expect(encodeLoadDataLine(['a\tb', 'c\nd\re', 'back\\slash', 'nul\0', null, '\\N', ''])).toBe(
+    expect(loadDataParts(['a\tb', 'c\nd\re', 'back\\slash', 'nul\0', null, '\\N', '']).join('') + '\n').toBe(
       'a\\tb\tc\\nd\\re\tback\\\\slash\tnul\\0\t\\N\t\\\\N\t\n',
     );
   });

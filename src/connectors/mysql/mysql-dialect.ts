@@ -198,7 +198,7 @@ const loadExpression = (column: ColumnMeta, sameEngine: boolean, field: string):
 };
 
 /**
- * `LOAD DATA LOCAL INFILE` of tab-separated lines in utf8mb4 ({@link encodeLoadDataLine}); columns
+ * `LOAD DATA LOCAL INFILE` of tab-separated lines in utf8mb4 ({@link loadDataParts}); columns
  * that need an expression (hex bytes, bits) go through a user variable and a SET clause.
  */
 export function loadDataSql(ref: TableRef, columns: ColumnMeta[], sameEngine: boolean): string {
@@ -268,9 +268,4 @@ export function loadDataParts(fields: (string | null)[]): string[] {
     parts.push(field === null ? '\\N' : escapeLoadDataField(field));
   }
   return parts;
-}
-
-/** One LOAD DATA line, newline included ({@link loadDataParts}). */
-export function encodeLoadDataLine(fields: (string | null)[]): string {
-  return loadDataParts(fields).join('') + '\n';
 }

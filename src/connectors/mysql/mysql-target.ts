@@ -443,38 +443,31 @@ export class MysqlTarget implements Target {
         started = true;
         let text = '';
         // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
-        const drained = async (): Promise<void> => {
+        async function* bytes(piece: string): AsyncGenerator<Buffer> {
           if (socket?.writableNeedDrain) await once(socket, 'drain');
-        };
+          yield Buffer.from(piece);
+        }
         for await (const lines of loadDataLines(chunk.data, table))
           for (const line of lines) {
             if (typeof line === 'string' && line.length < loadDataPieceBytes) text += line;
-            else {
-              // A wide line (a 10 MB value) goes out part by part, each wide part in slices, so it is
-              // never joined into one more string and only one slice at a time is bytes.
+            else
               for (const part of typeof line === 'string' ? [line] : line) {
                 if (part.length < loadDataPieceBytes) {
                   text += part;
                   continue;
                 }
-                if (text) {
-                  await drained();
-                  yield Buffer.from(text);
-                  text = '';
-                }
-                for (const slice of slicesOf(part, loadDataPieceBytes)) {
-                  await drained();
-                  yield Buffer.from(slice);
-                }
+                // A wide part (a 10 MB value) goes out in slices, never joined into one more string,
+                // so only one slice at a time is bytes.
+                if (text) yield* bytes(text);
+                text = '';
+                for (const slice of slicesOf(part, loadDataPieceBytes)) yield* bytes(slice);
               }
-            }
             text += '\n';
             if (text.length < loadDataPieceBytes) continue;
-            await drained();
-            yield Buffer.from(text);
+            yield* bytes(text);
             text = '';
           }
-        if (text) yield Buffer.from(text);
+        if (text) yield* bytes(text);
         ended = true;
       }
       try {
