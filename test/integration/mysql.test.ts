@@ -37,6 +37,18 @@ async function readRows(rows: AsyncIterable<Row>): Promise<Row[]> {
 }
 
 /** Discovers one source table by name. */
+/** A PostgreSQL table `public.<name>` keyed by `id`, without statistics, as a job hands it to a MySQL target. */
+function postgresTable(name: string, columns: ColumnMeta[]): TableMeta {
+  return {
+    engine: 'postgres',
+    ref: { schema: 'public', name },
+    columns,
+    primaryKey: ['id'],
+    estimatedRows: 0,
+    estimatedBytes: 0,
+  };
+}
+
 async function meta(table: string, from = source, schema = sourceDb): Promise<TableMeta> {
   const page = await from.discover({ schema, tables: [table], include: ['*'], exclude: [] }, null, 10);
   const found = page.tables[0];
@@ -500,23 +512,16 @@ describe('MysqlTarget against MariaDB', () => {
     'fails a chunk whose value does not fit with OUT_OF_RANGE through %s, committing nothing',
     async (_path, to) => {
       const label = to === target ? 'load' : 'insert';
-      const table: TableMeta = {
-        engine: 'postgres',
-        ref: { schema: 'public', name: 'narrow' },
-        columns: [
-          { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
-          {
-            name: 'n',
-            nativeType: 'numeric(5,2)',
-            type: { kind: 'decimal', precision: 5, scale: 2 },
-            nullable: true,
-          },
-          { name: 'x', nativeType: 'double precision', type: { kind: 'float64' }, nullable: true },
-        ],
-        primaryKey: ['id'],
-        estimatedRows: 0,
-        estimatedBytes: 0,
-      };
+      const table = postgresTable('narrow', [
+        { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
+        {
+          name: 'n',
+          nativeType: 'numeric(5,2)',
+          type: { kind: 'decimal', precision: 5, scale: 2 },
+          nullable: true,
+        },
+        { name: 'x', nativeType: 'double precision', type: { kind: 'float64' }, nullable: true },
+      ]);
       const targetRef = { schema: targetDb, name: `narrow_${label}` };
       const taskId = `it/narrow_${label}`;
       const { checkpoint } = await to.prepare({
@@ -554,25 +559,18 @@ describe('MysqlTarget against MariaDB', () => {
     'takes PostgreSQL COPY text through %s, cut anywhere, checking values, committing nothing on a refused one',
     async (_path, to) => {
       const label = to === target ? 'load' : 'insert';
-      const table: TableMeta = {
-        engine: 'postgres',
-        ref: { schema: 'public', name: 'copied' },
-        columns: [
-          { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
-          { name: 'body', nativeType: 'text', type: { kind: 'text' }, nullable: true },
-          { name: 'flag', nativeType: 'boolean', type: { kind: 'boolean' }, nullable: true },
-          { name: 'raw', nativeType: 'bytea', type: { kind: 'bytes' }, nullable: true },
-          {
-            name: 'at',
-            nativeType: 'timestamp(6) with time zone',
-            type: { kind: 'timestamptz', precision: 6 },
-            nullable: true,
-          },
-        ],
-        primaryKey: ['id'],
-        estimatedRows: 0,
-        estimatedBytes: 0,
-      };
+      const table = postgresTable('copied', [
+        { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
+        { name: 'body', nativeType: 'text', type: { kind: 'text' }, nullable: true },
+        { name: 'flag', nativeType: 'boolean', type: { kind: 'boolean' }, nullable: true },
+        { name: 'raw', nativeType: 'bytea', type: { kind: 'bytes' }, nullable: true },
+        {
+          name: 'at',
+          nativeType: 'timestamp(6) with time zone',
+          type: { kind: 'timestamptz', precision: 6 },
+          nullable: true,
+        },
+      ]);
       const targetRef = { schema: targetDb, name: `copied_${label}` };
       const taskId = `it/copied_${label}`;
       let { checkpoint } = await to.prepare({
@@ -652,18 +650,11 @@ describe('MysqlTarget against MariaDB', () => {
   );
 
   it('writes values wider than a LOAD DATA piece exactly, from rows and from COPY text', async () => {
-    const table: TableMeta = {
-      engine: 'postgres',
-      ref: { schema: 'public', name: 'wide' },
-      columns: [
-        { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
-        { name: 'body', nativeType: 'text', type: { kind: 'text' }, nullable: true },
-        { name: 'tail', nativeType: 'text', type: { kind: 'text' }, nullable: true },
-      ],
-      primaryKey: ['id'],
-      estimatedRows: 0,
-      estimatedBytes: 0,
-    };
+    const table = postgresTable('wide', [
+      { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
+      { name: 'body', nativeType: 'text', type: { kind: 'text' }, nullable: true },
+      { name: 'tail', nativeType: 'text', type: { kind: 'text' }, nullable: true },
+    ]);
     // Over two 256 KB slices, with escapes on the way. A slice boundary (262,144 characters) falls
     // inside an emoji both in the field alone (rows, sent part by part) and in its line ('1\t' first).
     const wide = (seed: string): string => 'x'.repeat(262_141) + '😀😀' + `${seed}\t\\😀é\n`.repeat(50_000);
@@ -723,17 +714,10 @@ describe('MysqlTarget against MariaDB', () => {
   });
 
   it('refuses unmapped types from another engine with UNSUPPORTED_TYPE and creates nothing', async () => {
-    const table: TableMeta = {
-      engine: 'postgres',
-      ref: { schema: 'public', name: 'odd' },
-      columns: [
-        { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
-        { name: 'span', nativeType: 'interval', type: { kind: 'text' }, nullable: true, unmapped: true },
-      ],
-      primaryKey: ['id'],
-      estimatedRows: 0,
-      estimatedBytes: 0,
-    };
+    const table = postgresTable('odd', [
+      { name: 'id', nativeType: 'integer', type: { kind: 'int32' }, nullable: false },
+      { name: 'span', nativeType: 'interval', type: { kind: 'text' }, nullable: true, unmapped: true },
+    ]);
     const request = { taskId: 'it/odd', table, targetRef: { schema: targetDb, name: 'odd' } } as const;
     await expect(
       target.prepare({ ...request, writeMode: 'overwrite', createMode: 'ifMissing' }),
