@@ -182,9 +182,11 @@ export function createVerifyActivities(cache: ConnectorCache) {
         // What the target must hold: what the copy wrote, or in a verify-only job what the source holds.
         // Unless the target waits for the source's number, both sides are counted at once (each is a scan).
         const targetWaitsForSource = expectedTargetRows === undefined && task.verify.only;
+        // After a copy, the target's statistics are refreshed while both sides count (a verify-only job writes nothing).
+        const analyzed = task.verify.only ? undefined : target.analyze?.(task.targetRef);
         const [sourceCount, { count: targetCount, reads }] = targetWaitsForSource
           ? await countSource().then(async (n) => [n, await settle(n)] as const)
-          : await Promise.all([countSource(), settle(expectedTargetRows)]);
+          : await Promise.all([countSource(), settle(expectedTargetRows), analyzed]);
         const result = { sourceCount, targetCount, countReads: reads };
         if (task.verify.mode !== 'checksum') return { ...result, durationMs: Date.now() - started };
         const sides = await sidesOf(cache, task);

@@ -139,7 +139,7 @@ async function sampleRowBytes(
   let bytes = 0;
   let stopped = false;
   try {
-    if (chunk.data.encoding === ChunkEncoding.Rows) {
+    if (chunk.data.encoding !== ChunkEncoding.PgCopyText) {
       for await (const row of chunk.data.rows) {
         rows++;
         bytes += approximateRowBytes(row);
@@ -182,7 +182,7 @@ export function approximateRowBytes(row: Row): number {
  * size of the rows read so far (for chunk sizing, progress and throttling).
  */
 export function countingBytes(chunk: ChunkStream): ChunkStream {
-  if (chunk.bytesRead || chunk.data.encoding !== ChunkEncoding.Rows) return chunk;
+  if (chunk.bytesRead || chunk.data.encoding === ChunkEncoding.PgCopyText) return chunk;
   let bytes = 0;
   const rows = mapRows(chunk.data.rows, (row) => {
     bytes += approximateRowBytes(row);
@@ -190,7 +190,7 @@ export function countingBytes(chunk: ChunkStream): ChunkStream {
   });
   return {
     ...chunk,
-    data: { encoding: ChunkEncoding.Rows, rows },
+    data: { ...chunk.data, rows },
     rowsRead: () => chunk.rowsRead(),
     bytesRead: () => bytes,
     release: (error) => chunk.release(error),

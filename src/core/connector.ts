@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { hasCasts } from './casts';
 import type { Checksum } from './checksum';
-import type { LogicalType } from './logical-types';
+import type { LogicalKind, LogicalType } from './logical-types';
 import type { TableMeta, TableRef } from './table';
 
 /** Key values of one row in key order, in the source engine's exact text form. */
@@ -38,6 +38,14 @@ export const ChunkEncoding = {
    * targets transcode them into LOAD DATA text field by field, decoding only the fields that need it.
    */
   PgCopyText: 'pg-copy-text',
+  /**
+   * Rows of the source's own text: each field the UTF-8 bytes its wire protocol sent (a `Buffer`, or
+   * null for NULL), with a decoder per field into the column's {@link Value}. Where the column is an
+   * integer, decimal, string, text, json, enum or uuid, the bytes are the value's text as every engine
+   * reads it (digits, or exactly the string's bytes), so a target may write them without decoding;
+   * others it decodes. MySQL sources produce it; PostgreSQL targets turn it into COPY text.
+   */
+  TextFields: 'text-fields',
   /** Decoded rows of lossless values. */
   Rows: 'rows',
 } as const;
@@ -61,7 +69,32 @@ export type ChunkData =
        */
       checks?: (ValueCheck | undefined)[];
     }
+  | {
+      encoding: typeof ChunkEncoding.TextFields;
+      /** Rows of `Buffer | null` fields. */
+      rows: AsyncIterable<Row>;
+      /** Per field: its value, from its bytes. */
+      decoders: FieldDecoder[];
+      /** As for COPY text: per field, the check its value must pass, where the target's limits apply. */
+      checks?: (ValueCheck | undefined)[];
+    }
   | { encoding: typeof ChunkEncoding.Rows; rows: AsyncIterable<Row> };
+
+/** Turns one field of {@link ChunkEncoding.TextFields} into its value. */
+export type FieldDecoder = (field: Buffer) => Value;
+
+/** The kinds whose {@link ChunkEncoding.TextFields} bytes are the value's text as every engine reads it. */
+export const verbatimTextKinds: ReadonlySet<LogicalKind> = new Set([
+  'int16',
+  'int32',
+  'int64',
+  'decimal',
+  'string',
+  'text',
+  'json',
+  'enum',
+  'uuid',
+]);
 
 /** One chunk being read; `rowsRead` is final once the data has been consumed. */
 export interface ChunkStream {
@@ -218,8 +251,13 @@ export interface Target {
   readCheckpoint(taskId: string, targetRef: TableRef): Promise<Checkpoint | null>;
   /** Writes one chunk and advances the checkpoint in one atomic step, returning the new checkpoint. */
   writeChunk(write: ChunkWrite): Promise<Checkpoint>;
-  /** Called once after the last chunk: writes a manifest, analyzes, builds what waits for the load. */
-  finish(taskId: string, table: TableMeta, targetRef: TableRef): Promise<void>;
+  /** Called once after the last chunk, where a target has work left: writes a manifest, builds what waits for the load. */
+  finish?(taskId: string, table: TableMeta, targetRef: TableRef): Promise<void>;
+  /**
+   * Refreshes the engine's statistics of a loaded table, so its first queries get good plans. The
+   * verification that follows a copy runs it beside its counts; a copy without verification runs it last.
+   */
+  analyze?(targetRef: TableRef): Promise<void>;
   /** Records that the task passed verification, so re-running the job skips it. */
   markComplete(taskId: string, targetRef: TableRef): Promise<void>;
   /** Counts the rows the target table holds. */

@@ -19,7 +19,7 @@ import { mapRows } from './row-batches';
  * logical type, and values the target's engine cannot hold (`ValueLimits`) settled by the column's
  * policy: an error naming the table, column and types (the default), NULL, or the nearest value.
  * Tables that need none of it pass through untouched, in-engine checksums included. A table without
- * casts may also be read as COPY text: its chunks then carry the checks, for the target to apply.
+ * casts may also be read as the source's own text (COPY text, text fields): its chunks then carry the checks, for the target to apply.
  */
 export function convertingSource(
   inner: Source,
@@ -44,10 +44,10 @@ export function convertingSource(
     async read(table, range, encoding): Promise<ChunkStream> {
       const plan = planOf(table);
       if (!plan) return inner.read(table, range, encoding);
-      if (encoding === ChunkEncoding.PgCopyText && plan.checks) {
+      if (encoding !== ChunkEncoding.Rows && plan.checks) {
         // The source's own text, with the checks its reader applies field by field.
         const chunk = await inner.read(table, range, encoding);
-        if (chunk.data.encoding !== ChunkEncoding.PgCopyText) {
+        if (chunk.data.encoding !== encoding) {
           const bug = new Error(`the source read ${tableLabel(table.ref)} as ${chunk.data.encoding}`);
           chunk.release(bug);
           throw bug;

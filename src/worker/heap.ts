@@ -52,7 +52,7 @@ function fullCollection(): (() => void) | null {
  */
 export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): ChunkStream {
   const collect = rowBytes >= wideRowBytes ? fullCollection() : null;
-  if (chunk.data.encoding !== ChunkEncoding.Rows || !chunk.bytesRead || !collect) return chunk;
+  if (chunk.data.encoding === ChunkEncoding.PgCopyText || !chunk.bytesRead || !collect) return chunk;
   const bytesRead = (): number => chunk.bytesRead?.() ?? 0;
   const source = chunk.data.rows;
   const batches = (async function* (): AsyncGenerator<Row[]> {
@@ -68,5 +68,5 @@ export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): C
       yield batch;
     }
   })();
-  return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows: rowsFromBatches(batches) } };
+  return { ...chunk, data: { ...chunk.data, rows: rowsFromBatches(batches) } };
 }

@@ -10,6 +10,19 @@ beforeAll(async () => {
   await createMixedTable(source, schema, 'Mixed Case "quoted"', 1_000);
 });
 
+/** When the target table was last analyzed by hand (ANALYZE), or null; statistics may show it a moment late. */
+async function lastAnalyzed(tableSchema: string, table: string): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    const { rows } = await target.query<{ at: string | null }>(
+      'SELECT last_analyze::text AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
+      [tableSchema, table],
+    );
+    const at = rows[0]?.at ?? null;
+    if (at !== null || attempt >= 20) return at;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 describe('PostgreSQL → PostgreSQL through the real dev server and a worker process', () => {
   it('migrates a 100,000-row mixed-type table with counts and contents matching', async () => {
     const job = await stack.client.start({
@@ -33,6 +46,23 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
     for (const table of ['orders', 'Mixed Case "quoted"']) {
       expect(await tableDigest(target, schema, table)).toEqual(await tableDigest(source, schema, table));
     }
+    // The verification refreshed the new table's statistics beside its counts.
+    expect(await lastAnalyzed(schema, 'orders')).not.toBeNull();
+  });
+
+  it('analyzes the new table at the end of a copy without verification', async () => {
+    const noVerify = `${schema}_noverify`;
+    const job = await stack.client.start({
+      kind: 'tables',
+      tables: ['orders'],
+      source: { connection: 'pg_source', schema },
+      target: { connection: 'pg_target', schema: noVerify },
+      verify: { mode: 'none' },
+    });
+    const report = await stack.client.result(job.jobId);
+    expect(report.status).toBe('succeeded');
+    expect(report.results[0]?.targetCount).toBeUndefined();
+    expect(await lastAnalyzed(noVerify, 'orders')).not.toBeNull();
   });
 
   it('keeps native column types on the way, json text byte for byte', async () => {

@@ -78,7 +78,7 @@ async function copy(
     const chunk = await source.read(table, range, 'rows');
     checkpoint = await to.writeChunk({ taskId, table, targetRef, range, previous: checkpoint, chunk });
   }
-  await to.finish(taskId, table, targetRef);
+  await to.analyze(targetRef);
   return checkpoint;
 }
 

@@ -37,7 +37,7 @@ import {
   type MysqlPartition,
   type PartitionRow,
 } from './mysql-partitions';
-import { mysqlToLogical, valueReader } from './mysql-types';
+import { fieldDecoder, mysqlToLogical, valueReader } from './mysql-types';
 
 /** Our own bookkeeping tables are never migrated. */
 const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
@@ -82,7 +82,7 @@ interface ColumnRow {
 
 /** Reads MySQL and MariaDB tables: information_schema discovery, keyset chunk bounds, streamed SELECTs. */
 export class MysqlSource implements Source {
-  readonly encodings = [ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
   private mariadb: Promise<boolean> | undefined;
 
   constructor(private readonly pool: mysql.Pool) {}
@@ -240,9 +240,14 @@ export class MysqlSource implements Source {
   }
 
   async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
-    if (encoding !== ChunkEncoding.Rows) {
-      throw new MigrationError(ErrorCode.Internal, `MySQL sources produce rows, not ${encoding}`);
+    if (encoding === ChunkEncoding.PgCopyText) {
+      throw new MigrationError(
+        ErrorCode.Internal,
+        `MySQL sources produce rows and text fields, not ${encoding}`,
+      );
     }
+    // Text fields are the protocol's bytes as they came (mysql2 makes no value of them).
+    const asText = encoding === ChunkEncoding.TextFields;
     const context = { table: tableLabel(table.ref) };
     const { sql, params } = selectChunkSql(
       table.ref,
@@ -263,7 +268,7 @@ export class MysqlSource implements Source {
     // The stream pauses the socket while its buffer is full, so a slow target slows the read.
     const readAhead = readAheadRows(table);
     const stream = connection
-      .query({ sql, values: params, rowsAsArray: true })
+      .query({ sql, values: params, rowsAsArray: true, ...(asText ? { typeCast: false } : {}) })
       .stream({ highWaterMark: readAhead });
     const batchRows = Math.max(1, readAhead);
     // mysql2 reports a lost connection (`KILL CONNECTION`, a server restart) on the connection, never on a
@@ -294,12 +299,12 @@ export class MysqlSource implements Source {
     };
     const readers = table.columns.map((c) => valueReader(c.type));
     // A shard member's rows carry its shard column's value after the real columns.
-    const constants = (table.constantColumns ?? []).map((c) => c.value);
+    const constants = (table.constantColumns ?? []).map((c) => (asText ? Buffer.from(c.value) : c.value));
     // Errors reach the reader through iteration; a chunk released unread must not crash the worker.
     stream.on('error', () => undefined);
     const toRow = (raw: unknown[]): Row => {
       rowsRead++;
-      const row = raw.map((value, i) => readers[i]!(value));
+      const row = asText ? (raw as Row) : raw.map((value, i) => readers[i]!(value));
       bytesRead += approximateRowBytes(row);
       return constants.length ? [...row, ...constants] : row;
     };
@@ -319,8 +324,15 @@ export class MysqlSource implements Source {
         release(finished ? undefined : new Error('chunk stream abandoned'));
       }
     }
+    const rows = rowsFromBatches(batches());
     return {
-      data: { encoding, rows: rowsFromBatches(batches()) },
+      data: asText
+        ? {
+            encoding,
+            rows,
+            decoders: [...table.columns.map((c) => fieldDecoder(c.type)), ...constants.map(() => utf8Text)],
+          }
+        : { encoding: ChunkEncoding.Rows, rows },
       rowsRead: () => rowsRead,
       bytesRead: () => bytesRead,
       release,
@@ -383,6 +395,8 @@ function toColumnMeta(c: ColumnRow, json: boolean): ColumnMeta {
     ...(logical ? {} : { unmapped: true }),
   };
 }
+
+const utf8Text = (field: Buffer): string => field.toString('utf8');
 
 /** About how many bytes of rows a chunk's stream reads ahead of its consumer. */
 const readAheadBytes = 8 * 1024 * 1024;

@@ -362,8 +362,7 @@ export class MysqlTarget implements Target {
     }
   }
 
-  async finish(_taskId: string, _table: TableMeta, targetRef: TableRef): Promise<void> {
-    // Fresh statistics, so the first queries on the new table get good plans.
+  async analyze(targetRef: TableRef): Promise<void> {
     await this.withConnection({ table: tableLabel(targetRef) }, async (conn) => {
       await conn.query(
         targetRef.partition === undefined
@@ -561,7 +560,7 @@ async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator
     return;
   }
   const transcoder = copyTextTranscoder(table, data.checks);
-  for await (const lines of copyLines(data.stream)) yield lines.map(transcoder.loadDataLine);
+  for await (const lines of copyLines(copyTextOf(data))) yield lines.map(transcoder.loadDataLine);
 }
 
 /** The chunk's rows, COPY text decoded (and checked) field by field. */
@@ -570,9 +569,16 @@ function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   const transcoder = copyTextTranscoder(table, data.checks);
   return rowsFromBatches(
     (async function* () {
-      for await (const lines of copyLines(data.stream)) yield lines.map(transcoder.row);
+      for await (const lines of copyLines(copyTextOf(data))) yield lines.map(transcoder.row);
     })(),
   );
+}
+
+/** The COPY text stream of a chunk that is not rows: MySQL targets take no other encoding. */
+function copyTextOf(data: Exclude<ChunkData, { encoding: typeof ChunkEncoding.Rows }>): Readable {
+  if (data.encoding !== ChunkEncoding.PgCopyText)
+    throw new MigrationError(ErrorCode.Internal, `a MySQL target cannot write ${data.encoding}`);
+  return data.stream;
 }
 
 /** The multi-row INSERT path: same transaction, same counts and warnings as LOAD DATA. */

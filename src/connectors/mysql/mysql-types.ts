@@ -1,4 +1,4 @@
-import type { Value } from '../../core/connector';
+import type { FieldDecoder, Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { formatLogicalType, type LogicalType } from '../../core/logical-types';
 import type { ColumnMeta } from '../../core/table';
@@ -251,6 +251,13 @@ export function valueReader(type: LogicalType): (raw: unknown) => Value {
     }
   })();
   return (raw) => (raw === null || raw === undefined ? null : read(raw));
+}
+
+/** Reads one field of the text protocol's bytes (a `typeCast: false` result) as {@link valueReader} reads mysql2's value. */
+export function fieldDecoder(type: LogicalType): FieldDecoder {
+  const read = valueReader(type);
+  // Bytes stay the packet's bytes, as mysql2 itself returns a blob.
+  return type.kind === 'bytes' ? read : (field) => read(field.toString('utf8'));
 }
 
 /**

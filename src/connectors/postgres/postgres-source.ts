@@ -291,7 +291,8 @@ export class PostgresSource implements Source {
       ...table.columns.map((c) => c.type),
       ...(table.constantColumns ?? []).map(() => ({ kind: 'text' as const })),
     ];
-    return { data: { encoding, rows: decodeCopyStream(counted, types) }, rowsRead, bytesRead, release };
+    const rows = decodeCopyStream(counted, types);
+    return { data: { encoding: ChunkEncoding.Rows, rows }, rowsRead, bytesRead, release };
   }
 
   async count(table: TableMeta): Promise<number> {

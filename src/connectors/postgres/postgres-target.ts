@@ -34,6 +34,7 @@ import {
   targetColumnType,
 } from './postgres-dialect';
 import { encodeCopyValue } from './postgres-copy-text';
+import { copyTextFromFields } from './copy-text-fields';
 import { slicesOf } from '../../core/text-slices';
 import { classifyPostgresError } from './postgres-errors';
 
@@ -58,7 +59,7 @@ const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
 
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
-  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
   readonly previewsDdl = true;
 
   private readonly ensuredSchemas = new Set<string>();
@@ -188,7 +189,7 @@ export class PostgresTarget implements Target {
         const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns));
         // Typed as a Submittable so the stream overload of query() is chosen, not the QueryConfig one.
         client.query(copy as pg.Submittable);
-        await pipeline(toCopyText(chunk.data), copy);
+        await pipeline(toCopyText(chunk.data, write.table), copy);
         if (upsert) await client.query(upsertSql(targetRef, stage.name, columns, write.table.primaryKey));
         const rowsRead = chunk.rowsRead();
         const rowsWritten = copy.rowCount;
@@ -224,8 +225,7 @@ export class PostgresTarget implements Target {
     }
   }
 
-  async finish(_taskId: string, _table: TableMeta, targetRef: TableRef): Promise<void> {
-    // Fresh statistics, so the first queries on the new table get good plans.
+  async analyze(targetRef: TableRef): Promise<void> {
     await this.pool.query(`ANALYZE ${qualifiedName(targetRef)}`).catch((e: unknown) => {
       throw classifyPostgresError(e, { table: tableLabel(targetRef) });
     });
@@ -276,7 +276,7 @@ export class PostgresTarget implements Target {
           ),
         );
         client.query(copy as pg.Submittable);
-        await pipeline(toCopyText(chunk.data), copy);
+        await pipeline(toCopyText(chunk.data, table), copy);
         if (chunk.rowsRead() !== copy.rowCount) {
           throw new MigrationError(
             ErrorCode.Internal,
@@ -400,8 +400,8 @@ async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns:
 /** A field at least this long is sent on its own: joined into a line, a 10 MB value is copied twice more. */
 const wideFieldChars = 1024 * 1024;
 
-/** The chunk as COPY text bytes: passed through as-is, or encoded from rows. */
-function toCopyText(data: ChunkData): Readable {
+/** The chunk as COPY text bytes: passed through as-is, transcoded from text fields, or encoded from rows. */
+function toCopyText(data: ChunkData, table: TableMeta): Readable {
   if (data.encoding === ChunkEncoding.PgCopyText) {
     // COPY text passes through undecoded, so no value in it can be checked (same-engine copies have no checks).
     if (data.checks?.some((check) => check !== undefined))
@@ -410,6 +410,12 @@ function toCopyText(data: ChunkData): Readable {
         'a PostgreSQL target cannot check values it passes through',
       );
     return data.stream;
+  }
+  if (data.encoding === ChunkEncoding.TextFields) {
+    const types = table.columns.map((c) => c.type);
+    return Readable.from(copyTextFromFields(data.rows, types, data.decoders, data.checks), {
+      highWaterMark: 0,
+    });
   }
   const rows = data.rows;
   // Lines are sent in ~64 KB pieces: one socket write per row costs more than encoding the row. No

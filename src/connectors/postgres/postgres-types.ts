@@ -1,4 +1,4 @@
-import type { LogicalType } from '../../core/logical-types';
+import type { LogicalKind, LogicalType } from '../../core/logical-types';
 import {
   notZeroDate,
   timeOfDay,
@@ -159,6 +159,9 @@ function yearRange(type: LogicalType & { kind: 'date' | 'timestamp' | 'timestamp
   };
 }
 
+/** The kinds whose only limit in PostgreSQL is the NUL character: a text without one passes their check. */
+export const nulOnlyKinds: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'json', 'enum', 'array']);
+
 /**
  * What PostgreSQL columns cannot hold, as data: a NUL byte in any text, MySQL's zero dates, years
  * outside its date and timestamp ranges, times of day outside 00:00–24:00. Floats and numerics hold
@@ -168,13 +171,8 @@ export const postgresValueLimits: ValueLimits = {
   label: 'PostgreSQL',
   columnType: logicalToPostgres,
   check(type) {
+    if (nulOnlyKinds.has(type.kind)) return noNul;
     switch (type.kind) {
-      case 'string':
-      case 'text':
-      case 'json':
-      case 'enum':
-      case 'array':
-        return noNul;
       case 'date':
       case 'timestamp':
       case 'timestamptz':

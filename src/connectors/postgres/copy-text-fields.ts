@@ -1,0 +1,217 @@
+import type { FieldDecoder, Row, ValueCheck } from '../../core/connector';
+import { verbatimTextKinds } from '../../core/connector';
+import type { LogicalKind, LogicalType } from '../../core/logical-types';
+import { rowBatches } from '../../core/row-batches';
+import { slicesOf } from '../../core/text-slices';
+import { encodeCopyValue } from './postgres-copy-text';
+import { nulOnlyKinds } from './postgres-types';
+
+/** Lines are sent in pieces of about this many bytes: one socket write per row costs more than the row. */
+const pieceBytes = 64 * 1024;
+/** A field at least this long goes out on its own, between the pieces around it, never copied whole. */
+const wideFieldBytes = 1024 * 1024;
+/** Shorter runs are copied byte by byte: a native copy costs more than a loop over a few bytes. */
+const nativeCopyBytes = 32;
+
+const backslash = 0x5c;
+const tab = 0x09;
+const newline = 0x0a;
+const carriageReturn = 0x0d;
+/** The escape letter after a backslash for each byte COPY text escapes, by byte. */
+const escapeLetter: Record<number, number> = {
+  [backslash]: backslash,
+  [tab]: 0x74,
+  [newline]: 0x6e,
+  [carriageReturn]: 0x72,
+};
+const nullField = Buffer.from('\\N');
+/** Non-zero for the bytes a text scan stops at: those COPY text escapes, and NUL. */
+const special = new Uint8Array(256);
+for (const c of [backslash, tab, newline, carriageReturn, 0]) special[c] = 1;
+/** Verbatim kinds whose text may hold bytes COPY text escapes; the others are digits and the like. */
+const textKinds: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'json', 'enum']);
+
+/** How one column's fields become COPY text. */
+const FieldWay = {
+  /** Digits and the like: copied as they are. */
+  Raw: 0,
+  /** Text: copied, backslash-escaped where COPY text needs it. */
+  Escaped: 1,
+  /** Text whose only check refuses NUL: escaped; decoded and checked only when it holds a zero byte. */
+  EscapedUnlessNul: 2,
+  /** Decoded into its value, checked, and encoded as rows are. */
+  Decoded: 3,
+} as const;
+type FieldWay = (typeof FieldWay)[keyof typeof FieldWay];
+
+/** How each column's fields are written, from its type and whether the target's limits check it. */
+function fieldWays(types: LogicalType[], checks: (ValueCheck | undefined)[] | undefined): FieldWay[] {
+  return types.map((type, i) => {
+    const checked = checks?.[i] !== undefined;
+    if (!verbatimTextKinds.has(type.kind)) return FieldWay.Decoded;
+    const text = textKinds.has(type.kind);
+    if (!checked) return text ? FieldWay.Escaped : FieldWay.Raw;
+    return text && nulOnlyKinds.has(type.kind) ? FieldWay.EscapedUnlessNul : FieldWay.Decoded;
+  });
+}
+
+/**
+ * Writes text fields ({@link ChunkEncoding.TextFields}, e.g. MySQL's text protocol) as COPY text bytes,
+ * without making JS values of most of them: integers, decimals and uuids are copied as they are, texts
+ * copied with COPY's backslash escapes, and only the other kinds (floats, bytes, dates and times), and
+ * texts holding a NUL byte where PostgreSQL's check must see them, are decoded, checked and encoded as
+ * rows are. A chunk goes out in ~64 KB pieces; a field of 1 MB or more goes out on its own.
+ */
+export async function* copyTextFromFields(
+  rows: AsyncIterable<Row>,
+  types: LogicalType[],
+  decoders: FieldDecoder[],
+  checks: (ValueCheck | undefined)[] | undefined,
+): AsyncGenerator<Buffer> {
+  const pieces = new CopyTextPieces(fieldWays(types, checks), decoders, checks ?? []);
+  for await (const batch of rowBatches(rows))
+    for (const row of batch) {
+      // Most rows complete no piece; an async generator's `yield*` would cost each of them promises.
+      if (pieces.line(row)) for (const piece of pieces.take()) yield piece;
+    }
+  for (const piece of pieces.take(true)) yield piece;
+}
+
+/** Builds COPY text lines into pieces of bytes. */
+export class CopyTextPieces {
+  private out = Buffer.allocUnsafe(pieceBytes);
+  private at = 0;
+  private ready: Buffer[] = [];
+
+  constructor(
+    private readonly ways: FieldWay[],
+    private readonly decoders: FieldDecoder[],
+    private readonly checks: (ValueCheck | undefined)[],
+  ) {}
+
+  /** Appends one row as a line; true when pieces are ready to {@link take}. */
+  line(row: Row): boolean {
+    if (row.length !== this.ways.length)
+      throw new Error(`a row of ${row.length} fields for ${this.ways.length} columns`);
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) this.byte(tab);
+      const field = row[i] as Buffer | null;
+      if (field === null) {
+        this.bytes(nullField, 0, nullField.length);
+        continue;
+      }
+      const way = this.ways[i]!;
+      if (field.length >= wideFieldBytes) this.wide(field, i, way);
+      else if (way === FieldWay.Raw) this.bytes(field, 0, field.length);
+      else if (way === FieldWay.Decoded || !this.escaped(field, way === FieldWay.EscapedUnlessNul))
+        this.text(this.decodedText(field, i));
+    }
+    this.byte(newline);
+    if (this.at >= pieceBytes) this.flush();
+    return this.ready.length > 0;
+  }
+
+  /** The pieces complete so far; with `all`, the one being built too. */
+  take(all = false): Buffer[] {
+    if (all) this.flush();
+    const ready = this.ready;
+    this.ready = [];
+    return ready;
+  }
+
+  /** The field decoded, checked and encoded as a COPY text field. */
+  private decodedText(field: Buffer, column: number): string {
+    const value = this.decoders[column]!(field);
+    const check = this.checks[column];
+    return encodeCopyValue(check ? check(value) : value);
+  }
+
+  /**
+   * Copies text with COPY's escapes; false, having written nothing, when `stopAtNul` and it holds a
+   * zero byte. Runs without escapes are copied whole.
+   */
+  private escaped(field: Buffer, stopAtNul: boolean): boolean {
+    this.room(field.length * 2);
+    const start = this.at;
+    const out = this.out;
+    let at = this.at;
+    let run = 0;
+    for (let i = 0; i < field.length; i++) {
+      const c = field[i]!;
+      if (special[c] === 0) continue;
+      if (c === 0) {
+        if (!stopAtNul) continue;
+        this.at = start;
+        return false;
+      }
+      at = copyRun(field, run, i, out, at);
+      out[at++] = backslash;
+      out[at++] = escapeLetter[c]!;
+      run = i + 1;
+    }
+    this.at = copyRun(field, run, field.length, out, at);
+    return true;
+  }
+
+  /** A field of 1 MB or more: the piece so far goes out, then the field in slices, never joined to it. */
+  private wide(field: Buffer, column: number, way: FieldWay): void {
+    const decode = way === FieldWay.Decoded || (way === FieldWay.EscapedUnlessNul && field.includes(0));
+    this.flush();
+    if (decode) {
+      for (const slice of slicesOf(this.decodedText(field, column), wideFieldBytes))
+        this.ready.push(Buffer.from(slice));
+      return;
+    }
+    const clean = way === FieldWay.Raw || !hasEscapes(field);
+    if (clean) {
+      this.ready.push(field);
+      return;
+    }
+    for (let from = 0; from < field.length; from += pieceBytes) {
+      this.escaped(field.subarray(from, Math.min(field.length, from + pieceBytes)), false);
+      this.flush();
+    }
+  }
+
+  private text(text: string): void {
+    this.room(text.length * 3);
+    this.at += this.out.write(text, this.at, 'utf8');
+  }
+
+  private bytes(source: Buffer, from: number, to: number): void {
+    this.room(to - from);
+    this.at = copyRun(source, from, to, this.out, this.at);
+  }
+
+  private byte(c: number): void {
+    this.room(1);
+    this.out[this.at++] = c;
+  }
+
+  /** Makes room for `bytes` more: the piece so far goes out first if they would not fit. */
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.out.length) return;
+    this.flush();
+    if (bytes > this.out.length) this.out = Buffer.allocUnsafe(bytes);
+  }
+
+  private flush(): void {
+    if (this.at === 0) return;
+    this.ready.push(this.out.subarray(0, this.at));
+    this.out = Buffer.allocUnsafe(pieceBytes);
+    this.at = 0;
+  }
+}
+
+/** Copies `source[from, to)` to `out` at `at`; returns the new end. */
+function copyRun(source: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  if (to - from >= nativeCopyBytes) return at + source.copy(out, at, from, to);
+  for (let i = from; i < to; i++) out[at++] = source[i]!;
+  return at;
+}
+
+const hasEscapes = (field: Buffer): boolean =>
+  field.includes(backslash) ||
+  field.includes(tab) ||
+  field.includes(newline) ||
+  field.includes(carriageReturn);
