@@ -7,7 +7,13 @@ import { openMysqlPool } from '../../src/connectors/mysql/mysql-pool';
 import { MysqlSource } from '../../src/connectors/mysql/mysql-source';
 import { MysqlTarget } from '../../src/connectors/mysql/mysql-target';
 import type { RowDataPacket } from 'mysql2';
-import type { Checkpoint, ChunkStream, Row, ValueCheck } from '../../src/core/connector';
+import {
+  verbatimTextKinds,
+  type Checkpoint,
+  type ChunkStream,
+  type Row,
+  type ValueCheck,
+} from '../../src/core/connector';
 import { ErrorCode, MigrationError } from '../../src/core/errors';
 import type { ColumnMeta, TableMeta } from '../../src/core/table';
 import { createMysqlMixedTable, createMysqlNativeTable } from '../fixtures/my-mixed';
@@ -285,6 +291,35 @@ describe('MysqlSource against MariaDB', () => {
     });
     expect(third?.tm).toBe('00:00:00.000001');
     expect(typeof first?.flag).toBe('number');
+  });
+
+  it('hands over text fields: the protocol bytes, verbatim kinds as their text, decoded as rows are', async () => {
+    const table = await meta(name('edges'));
+    const rows = await readAll(source, table);
+    const range = await source.nextChunk(table, null, 1_000);
+    const chunk = await source.read(table, range!, 'text-fields');
+    if (chunk.data.encoding !== 'text-fields') throw new Error('expected text fields');
+    const { decoders } = chunk.data;
+    const fieldRows = await readRows(chunk.data.rows);
+    chunk.release();
+    expect(fieldRows).toHaveLength(rows.length);
+    expect(decoders).toHaveLength(table.columns.length);
+    fieldRows.forEach((fields, r) => {
+      fields.forEach((field, i) => {
+        const value = rows[r]![i]!;
+        if (field === null) return expect(value).toBeNull();
+        expect(Buffer.isBuffer(field)).toBe(true);
+        expect(decoders[i]!(field as Buffer)).toEqual(value);
+        const kind = table.columns[i]!.type.kind;
+        // Verbatim kinds: a string's exact UTF-8 bytes, a number's digits.
+        if (verbatimTextKinds.has(kind)) {
+          const text = (field as Buffer).toString('utf8');
+          if (typeof value === 'string') expect(text).toBe(value);
+          else expect(BigInt(text)).toBe(BigInt(value as number | bigint));
+        }
+      });
+    });
+    expect(rows.length).toBeGreaterThan(2);
   });
 
   it('survives a chunk whose query fails before anyone reads it, and one released unread', async () => {
