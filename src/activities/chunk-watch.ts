@@ -30,18 +30,20 @@ export function stallLimit(heartbeatTimeoutMs: number | undefined): number {
  *   for the same checkpoint row. A cancel the workflow asked for waits for the chunk boundary instead.
  */
 export class ChunkWatch {
-  private chunk: ChunkStream | null = null;
+  /** The chunks in flight: one, or two while the next loads as one commits. */
+  private readonly chunks = new Set<ChunkStream>();
   private lastProgress = -1;
   private lastMovedAt = Date.now();
   private readonly ticker: NodeJS.Timeout;
   private readonly onAbort = (): void => {
     if (this.ctx.cancellationDetails?.cancelRequested) return;
-    this.chunk?.release(
-      new MigrationError(
-        ErrorCode.ConnectionLost,
-        'copy attempt abandoned (timed out or lost); the chunk rolls back',
-      ),
-    );
+    for (const chunk of this.chunks)
+      chunk.release(
+        new MigrationError(
+          ErrorCode.ConnectionLost,
+          'copy attempt abandoned (timed out or lost); the chunk rolls back',
+        ),
+      );
   };
 
   constructor(
@@ -56,20 +58,20 @@ export class ChunkWatch {
         this.lastProgress = progress;
         this.lastMovedAt = Date.now();
       }
-      if (!this.chunk || Date.now() - this.lastMovedAt < limit) this.heartbeat();
+      if (this.chunks.size === 0 || Date.now() - this.lastMovedAt < limit) this.heartbeat();
     }, heartbeatInterval(timeout));
     ctx.cancellationSignal.addEventListener('abort', this.onAbort);
   }
 
   /** Runs one chunk's write under watch. */
   async during<T>(chunk: ChunkStream, write: () => Promise<T>): Promise<T> {
-    this.chunk = chunk;
+    this.chunks.add(chunk);
     this.lastMovedAt = Date.now();
     if (this.ctx.cancellationSignal.aborted) this.onAbort();
     try {
       return await write();
     } finally {
-      this.chunk = null;
+      this.chunks.delete(chunk);
     }
   }
 
@@ -80,6 +82,9 @@ export class ChunkWatch {
   }
 
   private progress(): number {
-    return this.chunk ? this.chunk.rowsRead() + (this.chunk.bytesRead?.() ?? 0) : -1;
+    if (this.chunks.size === 0) return -1;
+    let moved = 0;
+    for (const chunk of this.chunks) moved += chunk.rowsRead() + (chunk.bytesRead?.() ?? 0);
+    return moved;
   }
 }

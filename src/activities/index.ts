@@ -3,6 +3,7 @@ import { CancelledFailure } from '@temporalio/common';
 import {
   chooseEncoding,
   type Checkpoint,
+  type ChunkStream,
   type DiscoverPage,
   type KeyTuple,
   type PrepareRequest,
@@ -15,14 +16,14 @@ import { convertingSource } from '../core/converting-source';
 import { ErrorCode, MigrationError } from '../core/errors';
 import { formatLogicalType } from '../core/logical-types';
 import { discoverSelection } from '../core/selection';
-import { tableLabel } from '../core/table';
+import { tableLabel, type TableMeta } from '../core/table';
 import { ChunkRanges, ChunkSizer, countingBytes } from '../core/chunking';
 import { throttleDelayMs } from '../core/throttle';
 import { taskWarnings } from '../core/warnings';
 import type { CopyProgress, CopyResult, DiscoverRequest, MigrationTask, TaskPlan } from '../core/task';
 import { openSource, openTarget, valueLimitsOf } from '../connectors/registry';
 import type { ConnectionResolver } from '../worker/connections';
-import { collectingAfterWideRows } from '../worker/heap';
+import { collectingAfterWideRows, wideRowBytes } from '../worker/heap';
 import { recordChunk } from '../worker/metrics';
 import { ChunkWatch } from './chunk-watch';
 import { classified } from './errors';
@@ -76,6 +77,24 @@ export class ConnectorCache {
 }
 
 /** The activities, bound to the worker's connections. Each is a thin adapter over connectors. */
+/** A chunk being written: its write, its data and when its copy started. */
+interface InFlight {
+  write: Promise<Checkpoint>;
+  chunk: ChunkStream;
+  chunkStarted: number;
+}
+
+/**
+ * How many chunks a copy writes at once: two where the target loads rows before it claims the
+ * checkpoint (two `LOAD DATA` streams into one MariaDB table took 0.61–0.68 of one's time, two COPY
+ * streams into PostgreSQL 0.86–0.96), one for wide rows (each chunk in flight holds some in memory),
+ * throttled copies (whose pace is set chunk by chunk) and object stores.
+ */
+function chunksAtOnce(target: Target, task: MigrationTask, table: TableMeta, rowBytes: number): number {
+  const width = rowBytes || (table.estimatedRows > 0 ? table.estimatedBytes / table.estimatedRows : 0);
+  return target.loadsBeforeClaim && !task.throttle && width < wideRowBytes ? 2 : 1;
+}
+
 export function createActivities(cache: ConnectorCache) {
   return {
     /** Lists one page of the selected source tables with columns, keys and estimates. */
@@ -140,31 +159,15 @@ export function createActivities(cache: ConnectorCache) {
           const sizer = new ChunkSizer(task, table);
           const ranges = new ChunkRanges(source, table, sizer, encoding);
           let after = member === start.member ? start.after : null;
-          for (;;) {
-            // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
-            if (ctx.cancellationSignal.aborted)
-              throw new CancelledFailure('copy cancelled at a chunk boundary');
-            const chunkStarted = performance.now();
-            const range = await ranges.next(after);
-            if (!range) break;
-            const chunk = collectingAfterWideRows(
-              countingBytes(await source.read(table, range, encoding)),
-              sizer.rowBytes,
-            );
-            const previous: Checkpoint = checkpoint;
-            checkpoint = await watch.during(chunk, () =>
-              target.writeChunk({
-                taskId: task.taskId,
-                table: task.table,
-                targetRef: task.targetRef,
-                range,
-                previous,
-                chunk,
-                writeMode: task.writeMode,
-                ...(task.members ? { cursor: [String(member), ...range.upTo] } : {}),
-              }),
-            );
-            after = range.upTo;
+          // Written chunks not yet settled, oldest first: two at once where the target loads a chunk's
+          // rows before it claims the checkpoint, so the next chunk loads while this one commits.
+          const inFlight: InFlight[] = [];
+          /** Takes in the oldest write once it committed: checkpoint, sizing, progress, throttle. */
+          const settle = async (): Promise<void> => {
+            const { write, chunk, chunkStarted } = inFlight[0]!;
+            const previous: Checkpoint = checkpoint!;
+            checkpoint = await write;
+            inFlight.shift();
             sizer.observe(checkpoint.rowsRead - previous.rowsRead, chunk.bytesRead?.() ?? 0);
             thisAttempt.rows += checkpoint.rowsWritten - previous.rowsWritten;
             thisAttempt.bytes += chunk.bytesRead?.() ?? 0;
@@ -181,6 +184,49 @@ export function createActivities(cache: ConnectorCache) {
                 throttleDelayMs(thisAttempt, Date.now() - thisAttempt.startedAt, task.throttle),
               );
             }
+          };
+          try {
+            for (;;) {
+              // Cancellation takes effect between chunks, so a cancelled copy never leaves half a chunk.
+              if (ctx.cancellationSignal.aborted)
+                throw new CancelledFailure('copy cancelled at a chunk boundary');
+              const chunkStarted = performance.now();
+              const range = await ranges.next(after);
+              if (!range) break;
+              const chunk = collectingAfterWideRows(
+                countingBytes(await source.read(table, range, encoding)),
+                sizer.rowBytes,
+              );
+              const before = inFlight[inFlight.length - 1];
+              // The checkpoint as it stands once the chunk before this one committed.
+              const previous: Checkpoint = { ...checkpoint, chunks: checkpoint.chunks + inFlight.length };
+              const write = watch.during(chunk, () =>
+                target.writeChunk({
+                  taskId: task.taskId,
+                  table: task.table,
+                  targetRef: task.targetRef,
+                  range,
+                  previous,
+                  chunk,
+                  writeMode: task.writeMode,
+                  ...(task.members ? { cursor: [String(member), ...range.upTo] } : {}),
+                  ...(before ? { turn: before.write } : {}),
+                }),
+              );
+              // Settled in order below; a write after a failed one fails too, and is awaited in `finally`.
+              write.catch(() => undefined);
+              inFlight.push({ write, chunk, chunkStarted });
+              after = range.upTo;
+              if (inFlight.length >= chunksAtOnce(target, task, table, sizer.rowBytes)) await settle();
+            }
+            while (inFlight.length > 0) await settle();
+          } catch (e) {
+            // A write after a failed one cannot commit: it rolls back now instead of loading its rows first.
+            for (const { chunk } of inFlight) chunk.release(e instanceof Error ? e : new Error(String(e)));
+            throw e;
+          } finally {
+            // Never leave a write running past the attempt: it commits or rolls back first.
+            await Promise.allSettled(inFlight.map((w) => w.write));
           }
         }
       } finally {

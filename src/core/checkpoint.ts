@@ -1,4 +1,4 @@
-import type { Checkpoint, KeyTuple } from './connector';
+import type { Checkpoint, ChunkWrite, KeyTuple } from './connector';
 import { ErrorCode, MigrationError } from './errors';
 
 /** The error of an attempt whose checkpoint another attempt advanced first: transient, the retry resumes. */
@@ -8,6 +8,24 @@ export function checkpointMoved(taskId: string, chunks: number, table: string): 
     `checkpoint of ${taskId} moved past chunk ${chunks}; another attempt committed it`,
     { table },
   );
+}
+
+/**
+ * What a failed chunk write reports: a checkpoint conflict when another attempt has meanwhile
+ * committed this chunk (a target that loads rows before it claims the checkpoint meets that
+ * attempt's rows first, as a duplicate key), else its own error.
+ */
+export async function conflictOr(
+  error: unknown,
+  write: Pick<ChunkWrite, 'taskId' | 'previous'>,
+  table: string,
+  readCheckpoint: () => Promise<Checkpoint | null>,
+): Promise<unknown> {
+  if (error instanceof MigrationError && error.code === ErrorCode.CheckpointConflict) return error;
+  const now = await readCheckpoint().catch(() => null);
+  return now && now.chunks > write.previous.chunks
+    ? checkpointMoved(write.taskId, write.previous.chunks, table)
+    : error;
 }
 
 /** A checkpoint as SQL targets store it; drivers hand numbers back as text or numbers. */

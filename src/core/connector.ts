@@ -206,6 +206,12 @@ export interface ChunkWrite {
   /** The cursor the checkpoint records for this chunk (defaults to `range.upTo`). */
   cursor?: KeyTuple;
   chunk: ChunkStream;
+  /**
+   * When two chunks are written at once: settles once the chunk before this one committed. A target
+   * that {@link Target.loadsBeforeClaim} loads this chunk's rows meanwhile and claims the checkpoint
+   * only after it; a rejected turn fails the write, which then commits nothing.
+   */
+  turn?: Promise<unknown>;
 }
 
 /** Reads tables from one source system. Never writes to it. */
@@ -240,6 +246,11 @@ export interface Source {
 export interface Target {
   /** Whether `prepare` honours `dryRun`; `mms plan` previews DDL only on targets that do. */
   readonly previewsDdl?: boolean;
+  /**
+   * Whether `writeChunk` loads a chunk's rows before it claims the checkpoint, waiting for its
+   * `turn` in between: then the copy loads the next chunk while this one commits.
+   */
+  readonly loadsBeforeClaim?: boolean;
   /** Encodings this target accepts, fastest first. */
   readonly encodings: readonly ChunkEncoding[];
   /**

@@ -188,27 +188,27 @@ describe('a deadlock with the chunk transaction is transient: retried with backo
       const outsidePid = (await outside.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!
         .pid;
       await outside.query('BEGIN');
-      // A chunk locks its checkpoint row first, then COPYs into the table (RowExclusiveLock): a SHARE
-      // lock on the table makes the next chunk wait there while it holds its checkpoint row.
-      await outside.query(`LOCK TABLE "${out}".orders IN SHARE MODE`);
+      // A chunk loads its rows first (RowExclusiveLock on the table), then claims its checkpoint row:
+      // holding that row makes the next chunk wait there with its rows loaded.
+      await outside.query(`SELECT chunks FROM "${out}"._mms_checkpoint WHERE task_id = $1 FOR UPDATE`, [
+        taskId,
+      ]);
       const copyPid = await waitFor(
         async () =>
           (
             await target.query<{ pid: number }>(
-              `SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE 'COPY%'`,
+              `SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE 'UPDATE%'`,
               [outsidePid],
             )
           ).rows[0]?.pid,
         60_000,
-        'the copy to wait for the table',
+        'the copy to wait for its checkpoint row',
       );
       expect(copyPid).not.toBe(outsidePid);
-      // Asking for the checkpoint row the copy holds closes a cycle. The copy's backend breaks it
-      // within its 1 s deadlock_timeout, after which this row is ours.
+      // Asking for a SHARE lock on the table the copy loaded into closes a cycle. The copy's backend
+      // breaks it within its 1 s deadlock_timeout, after which the table is ours.
       const t0 = Date.now();
-      await outside.query(`SELECT chunks FROM "${out}"._mms_checkpoint WHERE task_id = $1 FOR UPDATE`, [
-        taskId,
-      ]);
+      await outside.query(`LOCK TABLE "${out}".orders IN SHARE MODE`);
       deadlockAt = Date.now();
       console.log(
         `PostgreSQL deadlock: lock granted after ${deadlockAt - t0} ms, at chunk ${before.chunks}+`,
@@ -264,9 +264,11 @@ describe('a deadlock with the chunk transaction is transient: retried with backo
       await outside.query(
         `INSERT INTO \`${out}\`.ballast SELECT seq FROM \`${out}\`.seq_1_to_${4 * chunkRows}`,
       );
-      // A chunk locks its checkpoint row first, then LOADs its rows: a locking read of the whole table
-      // (next-key locks up to the supremum) makes the next chunk's inserts wait while it holds that row.
-      await outside.query(`SELECT COUNT(*) FROM \`${out}\`.plain FOR UPDATE`);
+      // A chunk loads its rows first, then claims its checkpoint row: holding that row makes the next
+      // chunk wait there with its rows loaded (and locked).
+      await outside.query(`SELECT chunks FROM \`${out}\`._mms_checkpoint WHERE task_id = ? FOR UPDATE`, [
+        taskId,
+      ]);
       const [[{ id: outsideId }]] = (await outside.query('SELECT CONNECTION_ID() AS id')) as unknown as [
         [{ id: number }],
       ];
@@ -282,13 +284,11 @@ describe('a deadlock with the chunk transaction is transient: retried with backo
           return waits.length > 0;
         },
         60_000,
-        'the copy to wait for the table',
+        'the copy to wait for its checkpoint row',
       );
-      // Asking for the checkpoint row the copy holds closes the cycle; InnoDB detects it at once.
+      // A locking read of the whole table, the copy's new rows included, closes the cycle; InnoDB detects it at once.
       const t0 = Date.now();
-      await outside.query(`SELECT chunks FROM \`${out}\`._mms_checkpoint WHERE task_id = ? FOR UPDATE`, [
-        taskId,
-      ]);
+      await outside.query(`SELECT COUNT(*) FROM \`${out}\`.plain FOR UPDATE`);
       deadlockAt = Date.now();
       console.log(`MySQL deadlock: locking read returned after ${deadlockAt - t0} ms`);
     } finally {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import type mysql from 'mysql2';
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import {
   ChunkEncoding,
   type Checkpoint,
@@ -15,7 +15,7 @@ import {
   type Row,
   type Target,
 } from '../../core/connector';
-import { checkpointFromRow, checkpointMoved, type CheckpointRow } from '../../core/checkpoint';
+import { checkpointFromRow, checkpointMoved, conflictOr, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
@@ -84,6 +84,7 @@ interface LoadResult {
  */
 export class MysqlTarget implements Target {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+  readonly loadsBeforeClaim = true;
   readonly previewsDdl = true;
   /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
   private localInfileRefused = false;
@@ -308,13 +309,7 @@ export class MysqlTarget implements Target {
     try {
       return await this.withConnection(context, async (conn) => {
         await conn.query('START TRANSACTION');
-        // The checkpoint row first: another attempt at this chunk (a worker presumed dead that still runs)
-        // waits here until this one ends, then finds the checkpoint moved, instead of colliding on rows.
-        const [claimed] = await conn.query<RowDataPacket[]>(
-          `SELECT 1 FROM ${qualifiedName(checkpointTable(targetRef.schema))} WHERE task_id = ? AND chunks = ? FOR UPDATE`,
-          [write.taskId, previous.chunks],
-        );
-        if (!claimed.length) throw checkpointMoved(write.taskId, previous.chunks, context.table);
+        // Rows first, the checkpoint last (see the UPDATE below), so the next chunk loads while this one commits.
         // An upsert loads the chunk into a temporary stage, then merges it by primary key.
         const upsert = write.writeMode === 'upsert';
         if (upsert && write.table.primaryKey.length === 0) {
@@ -338,6 +333,10 @@ export class MysqlTarget implements Target {
             context,
           );
         }
+        // The claim: after the chunk before this one committed, the row moves only if nobody moved it
+        // first. Another attempt at this chunk (a worker presumed dead that still runs) meets this
+        // one's keys and waits for it; if this one commits, it fails with a checkpoint conflict.
+        await write.turn;
         const [advanced] = await conn.query<ResultSetHeader>(
           `UPDATE ${qualifiedName(checkpointTable(targetRef.schema))}
              SET \`cursor\` = ?, rows_read = rows_read + ?, rows_written = rows_written + ?,
@@ -358,7 +357,7 @@ export class MysqlTarget implements Target {
       });
     } catch (e) {
       chunk.release(e instanceof Error ? e : new Error(String(e)));
-      throw e;
+      throw await conflictOr(e, write, context.table, () => this.readCheckpoint(write.taskId, targetRef));
     }
   }
 

@@ -13,7 +13,7 @@ import {
   type PrepareResult,
   type Target,
 } from '../../core/connector';
-import { checkpointFromRow, checkpointMoved, type CheckpointRow } from '../../core/checkpoint';
+import { checkpointFromRow, checkpointMoved, conflictOr, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import { rowBatches } from '../../core/row-batches';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
@@ -60,6 +60,7 @@ const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
   readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
+  readonly loadsBeforeClaim = true;
   readonly previewsDdl = true;
 
   private readonly ensuredSchemas = new Set<string>();
@@ -164,13 +165,7 @@ export class PostgresTarget implements Target {
     const checkpoints = qualifiedName(checkpointTable(targetRef.schema));
     try {
       return await this.inTransaction(async (client) => {
-        // The checkpoint row first: another attempt at this chunk (a worker presumed dead that still runs)
-        // waits here until this one ends, then finds the checkpoint moved, instead of colliding on rows.
-        const claimed = await client.query(
-          `SELECT 1 FROM ${checkpoints} WHERE task_id = $1 AND chunks = $2 FOR UPDATE`,
-          [write.taskId, previous.chunks],
-        );
-        if (!claimed.rowCount) throw checkpointMoved(write.taskId, previous.chunks, tableLabel(targetRef));
+        // Rows first, the checkpoint last (see the UPDATE below), so the next chunk loads while this one commits.
         const columns = write.table.columns.map((c) => c.name);
         const upsert = write.writeMode === 'upsert';
         if (upsert && write.table.primaryKey.length === 0) {
@@ -202,6 +197,10 @@ export class PostgresTarget implements Target {
             },
           );
         }
+        // The claim: after the chunk before this one committed, the row moves only if nobody moved it
+        // first. Another attempt at this chunk (a worker presumed dead that still runs) meets this
+        // one's keys and waits for it; if this one commits, it fails with a checkpoint conflict.
+        await write.turn;
         const advanced = await client.query<StoredRow>(
           `UPDATE ${checkpoints}
              SET cursor = $1::jsonb, rows_read = rows_read + $2, rows_written = rows_written + $3,
@@ -221,7 +220,9 @@ export class PostgresTarget implements Target {
       });
     } catch (e) {
       chunk.release(e instanceof Error ? e : new Error(String(e)));
-      throw e;
+      throw await conflictOr(e, write, tableLabel(targetRef), () =>
+        this.readCheckpoint(write.taskId, targetRef),
+      );
     }
   }
 
