@@ -179,3 +179,28 @@ describe('comparing a PostgreSQL table with its copy', () => {
     expect(compareMatched(await compareTables(...sides(source, target), options))).toBe(true);
   });
 });
+
+describe('chunks read from PostgreSQL', () => {
+  it('hand a chunk released unread its error on reading, instead of crashing the process', async () => {
+    const table = await tableIn(source, 'mixed');
+    const range = (await source.nextChunk(table, null, 1_000))!;
+    for (const encoding of [ChunkEncoding.PgCopyText, ChunkEncoding.Rows]) {
+      const chunk = await source.read(table, range, encoding);
+      // The next chunk, waiting its turn, when the one before it failed.
+      chunk.release(new Error('the chunk before failed'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const reading = async (): Promise<void> => {
+        const data = chunk.data;
+        const items = data.encoding === ChunkEncoding.PgCopyText ? data.stream : data.rows;
+        for await (const item of items as AsyncIterable<unknown>) void item;
+      };
+      await expect(reading()).rejects.toThrow('the chunk before failed');
+    }
+    // The pool still serves whole chunks.
+    const again = await source.read(table, range, ChunkEncoding.Rows);
+    if (again.data.encoding !== ChunkEncoding.Rows) throw new Error('expected rows');
+    let rows = 0;
+    for await (const row of again.data.rows) if (row) rows++;
+    expect(rows).toBe(1_000);
+  });
+});

@@ -284,6 +284,9 @@ export class PostgresSource implements Source {
     copy.on('end', () => release());
     const rowsRead = (): number => copy.rowCount;
     copy.on('error', (e) => counted.destroy(e));
+    // Errors reach the reader through iteration; a chunk released unread (the next chunk, waiting its
+    // turn, when the one before it failed) must not crash the worker.
+    counted.on('error', () => undefined);
     const bytesRead = (): number => counted.bytes;
     if (encoding === ChunkEncoding.PgCopyText)
       return { data: { encoding, stream: counted }, rowsRead, bytesRead, release };
@@ -395,6 +398,7 @@ function decodeCopyStream(stream: Readable, types: ColumnMeta['type'][]): AsyncI
   const lines = stream.pipe(new LineSplitter());
   // pipe() does not forward errors: without this a killed source connection would leave the reader waiting forever.
   stream.once('error', (e) => lines.destroy(e));
+  lines.on('error', () => undefined); // reaches the reader through iteration, as in read()
   return rowsFromBatches(
     (async function* () {
       for await (const batch of readableBatches<string>(lines, linesPerBatch))
