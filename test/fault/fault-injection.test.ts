@@ -48,6 +48,7 @@ const newWorker = (): WorkerProcess => {
   workers.push(worker);
   return worker;
 };
+const running = (w: WorkerProcess): boolean => w.child.exitCode === null && w.child.signalCode === null;
 
 /** Committed chunks of a task, read from where the target keeps its checkpoint. */
 async function committedChunks(route: Route, taskId: string, targetSchema: string): Promise<number> {
@@ -221,6 +222,8 @@ async function rowsInsertedAndRolledBack(targetSchema: string): Promise<number> 
 describe.each(routes)('$name under fault injection', (route) => {
   it('completes with every row exactly once after 3 SIGKILLs of the worker at random moments', async () => {
     const targetSchema = uniqueName('fault_kill');
+    // One worker only, so every kill hits the one copying (an earlier test's worker would take the task too).
+    await Promise.all(workers.filter(running).map((w) => w.stop()));
     newWorker();
     const { jobId, taskId } = await startJob(route, targetSchema);
     const killedAt: number[] = [];
@@ -241,6 +244,8 @@ describe.each(routes)('$name under fault injection', (route) => {
     const report = await client.result(jobId);
     await expectExactCopy(route, report, targetSchema);
     if (route.target === 'pg') {
+      // A backend reports its rolled-back inserts when it exits or after 10 s idle: stop the worker first.
+      await workers[workers.length - 1]!.stop();
       const recopied = await rowsInsertedAndRolledBack(targetSchema);
       console.log(
         `${route.name}: killed at chunks ${killedAt.join(', ')} of ${chunks}; rows re-copied: ${recopied} (chunk = ${chunkRows})`,
@@ -254,7 +259,7 @@ describe.each(routes)('$name under fault injection', (route) => {
   // stream waited forever (the source now fails it; see test/integration/mysql.test.ts).
   it('completes after its source connections are killed mid-chunk, twice', async () => {
     const targetSchema = uniqueName('fault_conn');
-    if (workers.every((w) => w.child.exitCode !== null || w.child.signalCode !== null)) newWorker();
+    if (!workers.some(running)) newWorker();
     const { jobId, taskId } = await startJob(route, targetSchema);
     let killed = 0;
     for (const goal of [Math.floor(chunks / 3), Math.floor((2 * chunks) / 3)]) {
@@ -274,7 +279,7 @@ describe.each(routes)('$name with its target restarted mid-job', (route) => {
   const service = route.target === 'pg' ? 'postgres' : 's3';
   it(`costs a retry, not the job: every row exactly once after ${service} restarts`, async () => {
     const targetSchema = uniqueName('fault_restart');
-    if (workers.every((w) => w.child.exitCode !== null || w.child.signalCode !== null)) newWorker();
+    if (!workers.some(running)) newWorker();
     const { jobId, taskId } = await startJob(route, targetSchema);
     await waitFor(
       async () => (await committedChunks(route, taskId, targetSchema)) >= Math.floor(chunks / 3),
