@@ -68,6 +68,8 @@ export interface WorkerProcess {
   output(): string;
   /** Stops it: SIGTERM for a graceful stop, SIGKILL for a crash. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Why it exited without being stopped (a crash of the worker itself), or null while it runs or was stopped. */
+  unaskedExit(): string | null;
 }
 
 /** Spawns `mms worker` on a task queue with a connections file. */
@@ -97,12 +99,18 @@ export function spawnWorker(options: {
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopped = false;
   return {
     child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
+      stopped = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+    },
+    unaskedExit() {
+      if (stopped || (child.exitCode === null && child.signalCode === null)) return null;
+      return `the worker exited on its own (${child.signalCode ?? `code ${child.exitCode}`}); its last output:\n${output.slice(-4000)}`;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { MigrationClient } from '../../src/client';
 import { mysqlAdminPool } from './mysql';
 import {
@@ -44,7 +44,8 @@ export interface StackOptions {
 /**
  * The usual setup of an end-to-end test file: admin pools (they open no connection until their
  * first query), a unique schema name and task queue, a connections file, and a beforeAll that
- * spawns a worker process and connects a client. The afterAll stops the worker, closes the client
+ * spawns a worker process and connects a client. Each test fails if that worker exited without being
+ * stopped. The afterAll stops the worker, closes the client
  * and ends the pools; vitest runs it after the afterAll hooks the file registers later, so those
  * can still use the pools.
  */
@@ -63,6 +64,15 @@ export function useStack(name: string, options: StackOptions = {}): Stack {
     }
     client = await MigrationClient.connect({ address: services.temporalAddress, taskQueue });
   });
+
+  // A worker that crashed fails the test it crashed in, and every later one at once, with its output,
+  // instead of leaving each to time out waiting for a job nobody runs.
+  const workerAlive = (): void => {
+    const exit = worker?.unaskedExit();
+    if (exit) throw new Error(exit);
+  };
+  beforeEach(workerAlive);
+  afterEach(workerAlive);
 
   afterAll(async () => {
     await worker?.stop();
