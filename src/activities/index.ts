@@ -76,7 +76,6 @@ export class ConnectorCache {
   }
 }
 
-/** The activities, bound to the worker's connections. Each is a thin adapter over connectors. */
 /** A chunk being written: its write, its data and when its copy started. */
 interface InFlight {
   write: Promise<Checkpoint>;
@@ -95,6 +94,7 @@ function chunksAtOnce(target: Target, task: MigrationTask, table: TableMeta, row
   return target.loadsBeforeClaim && !task.throttle && width < wideRowBytes ? 2 : 1;
 }
 
+/** The activities, bound to the worker's connections. Each is a thin adapter over connectors. */
 export function createActivities(cache: ConnectorCache) {
   return {
     /** Lists one page of the selected source tables with columns, keys and estimates. */
