@@ -330,7 +330,10 @@ export class MysqlSource implements Source {
         ? {
             encoding,
             rows,
-            decoders: [...table.columns.map((c) => fieldDecoder(c.type)), ...constants.map(() => utf8Text)],
+            decoders: [
+              ...table.columns.map((c) => fieldDecoder(c.type)),
+              ...constants.map(() => constantText),
+            ],
           }
         : { encoding: ChunkEncoding.Rows, rows },
       rowsRead: () => rowsRead,
@@ -396,7 +399,8 @@ function toColumnMeta(c: ColumnRow, json: boolean): ColumnMeta {
   };
 }
 
-const utf8Text = (field: Buffer): string => field.toString('utf8');
+/** A shard member's constant column: text, read as any text field is. */
+const constantText = fieldDecoder({ kind: 'text' });
 
 /** About how many bytes of rows a chunk's stream reads ahead of its consumer. */
 const readAheadBytes = 8 * 1024 * 1024;
