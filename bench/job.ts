@@ -68,13 +68,14 @@ export interface Bench {
 /** The worker's RSS target on every route. */
 export const rssLimitMb = 300;
 
-/** A time-ratio target: ours / baseline must stay at or under `max`. */
+/** A time-ratio target: ours / baseline must stay at or under `max`; without `max`, a reference line with no target. */
 export interface Target {
   label: string;
-  max: number;
+  max?: number;
 }
 export const atMost = (max: number): Target => ({ label: `≤ ${max.toFixed(2)}×`, max });
 export const fasterBy = (factor: number): Target => ({ label: `≥ ${factor}× faster`, max: 1 / factor });
+export const reference: Target = { label: 'reference' };
 
 export interface JobRun {
   seconds: number;
@@ -225,7 +226,7 @@ export function compare(
     if (base.note) line.note = [line.note, base.note].filter(Boolean).join('; ');
     if (line.seconds !== undefined && line.baselineSeconds !== undefined) {
       line.ratio = line.seconds / line.baselineSeconds;
-      line.met = line.ratio <= base.target.max;
+      if (base.target.max !== undefined) line.met = line.ratio <= base.target.max;
     }
     return line;
   });

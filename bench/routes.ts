@@ -11,6 +11,8 @@ import {
   copyParquetInProcess,
   exportTsv,
   loadDataLocal,
+  mysql2CopyPipe,
+  mysqlClientPipe,
   mysqldumpPipe,
   outfileLoad,
   pgloader,
@@ -33,6 +35,7 @@ import {
   compare,
   fasterBy,
   message,
+  reference,
   rssLimitMb,
   runJob,
   tryBaseline,
@@ -165,6 +168,22 @@ async function mysqlToPg(b: Bench): Promise<Result[]> {
     rows,
   ).catch((e: Error) => e);
   const psql = await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema));
+  // Two references with no target: the same rows MySQL → PostgreSQL with C at both ends, and the plain Node pipe.
+  const intoFreshTable = async (run: (table: string) => Promise<number>): Promise<number> => {
+    const table = `${schema}.base_reference`;
+    await resetPgSchema(b, schema);
+    await b.pgTarget.query(`CREATE SCHEMA ${schema}`);
+    await b.pgTarget.query(pgMainDdl(table));
+    const seconds = await run(table);
+    await expectPgCount(b, table, rows);
+    return seconds;
+  };
+  const clientPipe = await tryBaseline(b, 'mysql client pipe', () =>
+    intoFreshTable((table) => mysqlClientPipe(b.s, myMainTableName(rows), table)),
+  );
+  const nodePipe = await tryBaseline(b, 'mysql2 → COPY text in Node', () =>
+    intoFreshTable((table) => mysql2CopyPipe(b.s, myMainTableName(rows), table)),
+  );
   await resetPgSchema(b, schema);
 
   // pgloader with its defaults first; if it dies (the known heap exhaustion), again with a bigger heap.
@@ -190,6 +209,8 @@ async function mysqlToPg(b: Bench): Promise<Result[]> {
   return compare('MySQL → PostgreSQL', rows, job, [
     { name: 'psql \\copy | psql \\copy', target: atMost(1.15), seconds: psql },
     { name: loaderName, target: fasterBy(3), seconds: loader, note: loaderNote },
+    { name: 'mysql --batch | psql \\copy', target: reference, seconds: clientPipe },
+    { name: 'mysql2 → COPY text, plain Node pipe', target: reference, seconds: nodePipe },
   ]);
 }
 
