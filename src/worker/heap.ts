@@ -11,12 +11,33 @@ import { rowBatches, rowsFromBatches } from '../core/row-batches';
  */
 const heapGrowingPercent = 50;
 
+/**
+ * The young generation's semi-space, in MB, of the heaps created after start-up: the workflow
+ * thread's. Its garbage is activations, small and short-lived. With V8's default of up to 16 MB, its
+ * young generation took 32 MB, and in the 1,000-table job its heap reached 118 MB physical over
+ * 40–50 MB live (heap snapshot); with 4 MB the job peaked 27–40 MB lower. The main thread, which
+ * moves rows, keeps the default: a smaller one there cost the 2,000,000-row routes CPU.
+ */
+const workflowThreadSemiSpaceMb = 4;
+
+/** True when node was started with the flag, which then takes precedence. */
+const nodeFlagGiven = (flag: string): boolean =>
+  [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes(flag));
+
 /** Applies {@link heapGrowingPercent}; V8 reads it at every collection, so it works after start-up too. */
 export function limitHeapGrowth(): void {
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) =>
-    a.includes('heap-growing-percent'),
-  );
-  if (!given) v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
+  if (!nodeFlagGiven('heap-growing-percent'))
+    v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
+}
+
+/**
+ * Applies {@link workflowThreadSemiSpaceMb} to heaps created from now on. V8 reads the flag when it
+ * sets up a heap, so call it before the worker starts its workflow thread; the main thread's heap is
+ * set up already and keeps its size.
+ */
+export function limitWorkflowThreadYoungGeneration(): void {
+  if (!nodeFlagGiven('semi-space-size'))
+    v8.setFlagsFromString(`--max-semi-space-size=${workflowThreadSemiSpaceMb}`);
 }
 
 /** Rows at least this wide on average make a chunk's rows "wide". */

@@ -3,7 +3,7 @@ import { ConnectorCache, createActivities } from '../activities';
 import { temporalSettings, type TemporalSettings } from '../client/config';
 import { dataConverterFromEnv } from '../client/payload-codec';
 import { loadConnections, type ConnectionResolver } from './connections';
-import { limitHeapGrowth } from './heap';
+import { limitHeapGrowth, limitWorkflowThreadYoungGeneration } from './heap';
 import { createLogger, TemporalLogger } from './logger';
 import { serveMetrics } from './metrics';
 import { workflowBundlePath } from './workflow-bundle';
@@ -36,6 +36,7 @@ export async function createWorker(
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
   installRuntime();
   limitHeapGrowth();
+  limitWorkflowThreadYoungGeneration();
   const settings = { ...temporalSettings(), ...options.settings };
   const cache = new ConnectorCache(options.connections ?? loadConnections());
   // Prebundled: webpack inside the worker would raise its peak RSS by about 150 MB for good.
