@@ -203,3 +203,66 @@ describe('COPY lines from a byte stream', () => {
     expect(splitter.rest()).toBeNull();
   });
 });
+
+describe('wide COPY lines kept as bytes', () => {
+  const table = tableOf([{ kind: 'int64' }, { kind: 'text' }]);
+  /** The line's bytes cut into pieces of `size`, as a socket hands them over. */
+  const piecesOf = (text: string, size: number): Buffer[] => {
+    const bytes = Buffer.from(text);
+    return Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) =>
+      bytes.subarray(i * size, (i + 1) * size),
+    );
+  };
+  const wideLines = (text: string, size: number, wideLineBytes: number): (string | Buffer[])[] => {
+    const splitter = new CopyLines<string | Buffer[]>(wideLineBytes);
+    const got = piecesOf(text, size).flatMap((piece) => splitter.take(piece));
+    const rest = splitter.rest();
+    return rest === null ? got : [...got, rest];
+  };
+
+  it('hands a line spread over pieces of at least wideLineBytes over as those pieces, others as text', () => {
+    const wide = `1\t${'ab\\\\cd\\t😀'.repeat(40)}`;
+    const got = wideLines(`${wide}\n2\tshort\n3\t${'x'.repeat(300)}`, 64, 256);
+    expect(got.map((line) => (typeof line === 'string' ? 'text' : 'bytes'))).toEqual([
+      'bytes',
+      'text',
+      'bytes',
+    ]);
+    expect(Buffer.concat(got[0] as Buffer[]).toString()).toBe(wide);
+    expect(got[1]).toBe('2\tshort');
+    expect(Buffer.concat(got[2] as Buffer[]).toString()).toBe(`3\t${'x'.repeat(300)}`);
+  });
+
+  it('passes a wide line on as its bytes when they are its LOAD DATA line', () => {
+    const pieces = piecesOf(`1\t${'tab\\there \\\\ back 😀 '.repeat(30)}`, 50);
+    expect(copyTextTranscoder(table).wideLoadDataLine(pieces)).toBe(pieces);
+  });
+
+  it('writes a wide line out as text when a form feed or vertical tab escape or a check needs it', () => {
+    // Pieces of 10 bytes cut between the backslash and its letter; pieces of 1,000 keep them together.
+    for (const letter of ['f', 'v'])
+      for (const size of [10, 1000]) {
+        const copy = `1\t${'a'.repeat(7)}\\${letter}${'b'.repeat(20)}`;
+        const loaded = copyTextTranscoder(table).wideLoadDataLine(piecesOf(copy, size));
+        expect(loaded).toBe(copyTextTranscoder(table).loadDataLine(copy));
+        expect(readLoadDataLine(loaded as string)).toEqual([
+          '1',
+          `${'a'.repeat(7)}${letter === 'f' ? '\f' : '\v'}${'b'.repeat(20)}`,
+        ]);
+      }
+    // An escaped backslash before an `f` is no form feed; the text way reads it right.
+    const backslashF = copyTextTranscoder(table).wideLoadDataLine(piecesOf('1\t\\\\f', 3));
+    expect(readLoadDataLine(backslashF as string)).toEqual(['1', '\\f']);
+    const checked = copyTextTranscoder(table, [undefined, (value) => String(value).toUpperCase()]);
+    expect(checked.wideLoadDataLine(piecesOf('1\tabc', 2))).toBe('1\tABC');
+  });
+
+  it('refuses a wide line with the wrong field count as a text line is refused', () => {
+    expect(() => copyTextTranscoder(table).wideLoadDataLine(piecesOf('1\tx\ty', 2))).toThrow(
+      /shop\.odd: a COPY line has 3 fields, expected 2/,
+    );
+    expect(() => copyTextTranscoder(table).wideLoadDataLine(piecesOf('1', 2))).toThrow(
+      /a COPY line has 1 fields, expected 2/,
+    );
+  });
+});

@@ -2,7 +2,7 @@ import type { Row, Value, ValueCheck } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalKind } from '../../core/logical-types';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
-import { decodeCopyValue } from '../postgres/postgres-copy-text';
+import { decodeCopyValue, type WideLine } from '../postgres/postgres-copy-text';
 import { escapeLoadDataField } from './mysql-dialect';
 import { fieldText } from './mysql-types';
 
@@ -38,6 +38,12 @@ export interface CopyTextTranscoder {
    * returned as it is, not copied: a 10 MB line stays one string.
    */
   loadDataLine: (line: string) => string;
+  /**
+   * A wide COPY line, still in the pieces it came in ({@link WideLine}) → the same pieces when they
+   * are its LOAD DATA line as they are (no column to rewrite, no `\f` or `\v` escape, one field per
+   * column), else its LOAD DATA line as {@link loadDataLine} makes it.
+   */
+  wideLoadDataLine: (line: WideLine) => string | WideLine;
   /** One COPY line → its row of checked values (for the INSERT path). */
   row: (line: string) => Row;
 }
@@ -61,31 +67,37 @@ export function copyTextTranscoder(
       `${label}: a COPY line has ${line.split('\t').length} fields, expected ${columns.length}`,
       { table: label },
     );
-  return {
-    // The line is copied in spans; only fields that need a rewrite are cut out, and only changed ones replaced.
-    loadDataLine: (line) => {
-      // COPY writes form feeds and vertical tabs only as these escapes: most lines have no text field to touch.
-      const writeOut = line.includes('\\') && formFeedOrVerticalTab.test(line);
-      let out = '';
-      let copiedTo = 0;
-      let start = 0;
-      for (let i = 0; i <= last; i++) {
-        const tab = line.indexOf('\t', start);
-        if ((tab === -1) !== (i === last)) throw wrongFieldCount(line);
-        const end = tab === -1 ? line.length : tab;
-        const rewrite = rewrites[i] ?? (writeOut ? sameText : undefined);
-        if (rewrite) {
-          const field = line.slice(start, end);
-          const written = rewrite(field);
-          if (written !== field) {
-            out += line.slice(copiedTo, start) + written;
-            copiedTo = end;
-          }
+  // The line is copied in spans; only fields that need a rewrite are cut out, and only changed ones replaced.
+  const loadDataLine = (line: string): string => {
+    // COPY writes form feeds and vertical tabs only as these escapes: most lines have no text field to touch.
+    const writeOut = line.includes('\\') && formFeedOrVerticalTab.test(line);
+    let out = '';
+    let copiedTo = 0;
+    let start = 0;
+    for (let i = 0; i <= last; i++) {
+      const tab = line.indexOf('\t', start);
+      if ((tab === -1) !== (i === last)) throw wrongFieldCount(line);
+      const end = tab === -1 ? line.length : tab;
+      const rewrite = rewrites[i] ?? (writeOut ? sameText : undefined);
+      if (rewrite) {
+        const field = line.slice(start, end);
+        const written = rewrite(field);
+        if (written !== field) {
+          out += line.slice(copiedTo, start) + written;
+          copiedTo = end;
         }
-        start = end + 1;
       }
-      return copiedTo === 0 ? line : out + line.slice(copiedTo);
-    },
+      start = end + 1;
+    }
+    return copiedTo === 0 ? line : out + line.slice(copiedTo);
+  };
+  const copiedAsTheyAre = rewrites.every((rewrite) => rewrite === undefined);
+  return {
+    loadDataLine,
+    wideLoadDataLine: (line) =>
+      copiedAsTheyAre && bytesPassAsTheyAre(line, last)
+        ? line
+        : loadDataLine(Buffer.concat(line).toString('utf8')),
     row: (line) => {
       const fields = line.split('\t');
       if (fields.length !== columns.length) throw wrongFieldCount(line);
@@ -134,6 +146,28 @@ function fieldValue(
       );
     }
   };
+}
+
+/**
+ * True when a wide line's bytes are its LOAD DATA bytes: `tabs` separators (a tab inside a value is
+ * escaped as `\t`), and no backslash before an `f` or `v` (COPY's form feed and vertical tab escapes,
+ * which LOAD DATA reads differently; like {@link formFeedOrVerticalTab}, an escaped backslash
+ * before one counts too, and sends the line the string way).
+ */
+function bytesPassAsTheyAre(pieces: WideLine, tabs: number): boolean {
+  let seen = 0;
+  let afterBackslash = false;
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    if (afterBackslash && (piece[0] === 0x66 || piece[0] === 0x76)) return false;
+    for (let at = piece.indexOf(0x5c); at !== -1; at = piece.indexOf(0x5c, at + 1)) {
+      const next = piece[at + 1];
+      if (next === 0x66 || next === 0x76) return false;
+    }
+    for (let at = piece.indexOf(0x09); at !== -1; at = piece.indexOf(0x09, at + 1)) seen++;
+    afterBackslash = piece[piece.length - 1] === 0x5c;
+  }
+  return seen === tabs;
 }
 
 /** Where a line may hold a form feed or vertical tab (or an escaped backslash before an `f` or `v`). */

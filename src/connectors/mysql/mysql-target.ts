@@ -46,7 +46,7 @@ import {
 import { classifyMysqlError, errorCodeForErrno, isLocalInfileRefused } from './mysql-errors';
 import { fieldText } from './mysql-types';
 import { rowBatches, rowsFromBatches } from '../../core/row-batches';
-import { CopyLines } from '../postgres/postgres-copy-text';
+import { CopyLines, type WideLine } from '../postgres/postgres-copy-text';
 import { copyTextTranscoder } from './mysql-copy-text';
 import { slicesOf } from '../../core/text-slices';
 
@@ -440,17 +440,18 @@ export class MysqlTarget implements Target {
       async function* pieces(): AsyncGenerator<Buffer> {
         started = true;
         let text = '';
-        // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded.
-        async function* bytes(piece: string): AsyncGenerator<Buffer> {
-          if (socket?.writableNeedDrain) await once(socket, 'drain');
-          yield Buffer.from(piece);
+        // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded
+        // (to about one piece queued: a wide line's bytes come in pieces of 16–64 KB).
+        async function* bytes(piece: string | Buffer): AsyncGenerator<Buffer> {
+          if (socket && socket.writableLength >= loadDataPieceBytes) await once(socket, 'drain');
+          yield typeof piece === 'string' ? Buffer.from(piece) : piece;
         }
         for await (const lines of loadDataLines(chunk.data, table))
           for (const line of lines) {
             if (typeof line === 'string' && line.length < loadDataPieceBytes) text += line;
             else
               for (const part of typeof line === 'string' ? [line] : line) {
-                if (part.length < loadDataPieceBytes) {
+                if (typeof part === 'string' && part.length < loadDataPieceBytes) {
                   text += part;
                   continue;
                 }
@@ -458,7 +459,8 @@ export class MysqlTarget implements Target {
                 // so only one slice at a time is bytes.
                 if (text) yield* bytes(text);
                 text = '';
-                for (const slice of slicesOf(part, loadDataPieceBytes)) yield* bytes(slice);
+                for (const slice of typeof part === 'string' ? slicesOf(part, loadDataPieceBytes) : [part])
+                  yield* bytes(slice);
               }
             text += '\n';
             if (text.length < loadDataPieceBytes) continue;
@@ -529,16 +531,24 @@ function rowEncoder(table: TableMeta): (row: Row) => (string | null)[] {
   return (row) => columns.map((c, i) => fieldText(row[i] ?? null, c.type, c.name));
 }
 
-/** A COPY text stream's lines, the lines of each piece of bytes at a time. */
-async function* copyLines(stream: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
-  const lines = new CopyLines();
+/**
+ * A COPY text stream's lines, the lines of each piece of bytes at a time; with `lines` keeping wide
+ * lines as bytes, some are {@link WideLine}s.
+ */
+async function* copyLines<Line extends string | WideLine>(
+  stream: AsyncIterable<Buffer>,
+  lines: CopyLines<Line>,
+): AsyncGenerator<Line[]> {
   for await (const piece of stream) yield lines.take(piece);
   const rest = lines.rest();
   if (rest !== null) yield [rest];
 }
 
-/** A LOAD DATA line: its text, or, when it is wide, its parts (to be written one after another). */
-type LoadDataLine = string | string[];
+/**
+ * A LOAD DATA line: its text; or, when it is wide, its parts (to be written one after another),
+ * texts or bytes already in LOAD DATA's format.
+ */
+type LoadDataLine = string | (string | Buffer)[];
 
 /** The line's parts when one is wide, so that a 10 MB value is not copied into a joined line. */
 function wideOrJoined(parts: string[]): LoadDataLine {
@@ -559,7 +569,12 @@ async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator
     return;
   }
   const transcoder = copyTextTranscoder(table, data.checks);
-  for await (const lines of copyLines(copyTextOf(data))) yield lines.map(transcoder.loadDataLine);
+  // A wide line is never decoded when its bytes can go out as they came (no 10 MB join, text, re-encoding).
+  const lines = new CopyLines<string | WideLine>(loadDataPieceBytes);
+  for await (const read of copyLines(copyTextOf(data), lines))
+    yield read.map((line) =>
+      typeof line === 'string' ? transcoder.loadDataLine(line) : transcoder.wideLoadDataLine(line),
+    );
 }
 
 /** The chunk's rows, COPY text decoded (and checked) field by field. */
@@ -568,7 +583,7 @@ function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   const transcoder = copyTextTranscoder(table, data.checks);
   return rowsFromBatches(
     (async function* () {
-      for await (const lines of copyLines(copyTextOf(data))) yield lines.map(transcoder.row);
+      for await (const lines of copyLines(copyTextOf(data), new CopyLines())) yield lines.map(transcoder.row);
     })(),
   );
 }

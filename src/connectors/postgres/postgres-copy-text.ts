@@ -57,30 +57,39 @@ export function encodeCopyLine(row: Row): string {
   return row.map(encodeCopyValue).join('\t') + '\n';
 }
 
+/** A line kept as the bytes it came in, in the pieces it came in (see {@link CopyLines}). */
+export type WideLine = Buffer[];
+
 /**
  * Cuts a COPY text byte stream into lines (without their newlines); COPY escapes newlines inside
  * values. The complete lines of a piece are decoded together; a line still open stays bytes, decoded
  * once when it ends, so a character split between pieces is decoded whole, and a 10 MB value costs
  * one string, not 160 strings of 64 KB that live long enough to reach V8's old space, plus their
  * join. Cutting at '\n' bytes is safe in UTF-8: no multi-byte character contains one.
+ *
+ * Given `wideLineBytes`, a line spread over pieces of at least that many bytes is not decoded at all:
+ * it comes out as its pieces ({@link WideLine}), for a caller that can pass bytes on (`Line` then
+ * includes `WideLine`).
  */
-export class CopyLines {
+export class CopyLines<Line extends string | WideLine = string> {
   /** Bytes of the line still open. */
   private open: Buffer[] = [];
+  private openBytes = 0;
+
+  constructor(private readonly wideLineBytes = Infinity) {}
 
   /** The lines that this piece of the stream completes, in order. */
-  take(piece: Buffer): string[] {
-    const lines: string[] = [];
+  take(piece: Buffer): Line[] {
+    const lines: Line[] = [];
     let start = 0;
     if (this.open.length > 0) {
       const end = piece.indexOf(10);
       if (end === -1) {
-        this.open.push(piece);
+        this.keep(piece);
         return lines;
       }
-      this.open.push(piece.subarray(0, end));
-      lines.push(Buffer.concat(this.open).toString('utf8'));
-      this.open = [];
+      this.keep(piece.subarray(0, end));
+      lines.push(this.openLine());
       start = end + 1;
     }
     const last = piece.lastIndexOf(10);
@@ -88,21 +97,32 @@ export class CopyLines {
       const text = piece.toString('utf8', start, last);
       let from = 0;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
-        lines.push(text.slice(from, end));
+        lines.push(text.slice(from, end) as Line);
         from = end + 1;
       }
-      lines.push(text.slice(from));
+      lines.push(text.slice(from) as Line);
       start = last + 1;
     }
-    if (start < piece.length) this.open.push(piece.subarray(start));
+    if (start < piece.length) this.keep(piece.subarray(start));
     return lines;
   }
 
   /** The line still open when the stream ended (one without its newline), or null. */
-  rest(): string | null {
-    if (this.open.length === 0) return null;
-    const line = Buffer.concat(this.open).toString('utf8');
+  rest(): Line | null {
+    return this.open.length === 0 ? null : this.openLine();
+  }
+
+  private keep(bytes: Buffer): void {
+    this.open.push(bytes);
+    this.openBytes += bytes.length;
+  }
+
+  /** The open line, now complete: decoded, or its pieces when it is wide. */
+  private openLine(): Line {
+    const parts = this.open;
+    const wide = this.openBytes >= this.wideLineBytes;
     this.open = [];
-    return line;
+    this.openBytes = 0;
+    return (wide ? parts : Buffer.concat(parts).toString('utf8')) as Line;
   }
 }
