@@ -7,7 +7,7 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { openPostgresPool } from '../src/connectors/postgres/postgres-pool';
-import { decodeCopyLine } from '../src/connectors/postgres/postgres-copy-text';
+import { decodeCopyLine, escapeCopyField } from '../src/connectors/postgres/postgres-copy-text';
 import { PostgresSource } from '../src/connectors/postgres/postgres-source';
 import { parquetFormat } from '../src/connectors/s3/s3-parquet';
 import type { Row } from '../src/core/connector';
@@ -208,10 +208,8 @@ export async function copyParquetInProcess(
 /** COPY text of one value that mysql2 decoded with strings for dates and big numbers. */
 function copyTextValue(value: string | number | object | null): string {
   if (value === null) return '\\N';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => copyEscapes[c]!) : text;
+  return escapeCopyField(typeof value === 'object' ? JSON.stringify(value) : String(value));
 }
-const copyEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /**
  * The plain Node pipe the issue compares with: a mysql2 row stream encoded to COPY text in 64 KB
