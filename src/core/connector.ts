@@ -46,6 +46,11 @@ export const ChunkEncoding = {
    * others it decodes. MySQL sources produce it; PostgreSQL targets turn it into COPY text.
    */
   TextFields: 'text-fields',
+  /**
+   * COPY text lines the source's server built (MySQL: `CONCAT_WS` over escaped columns), so that the
+   * worker copies each row's bytes once instead of handling every field: see {@link ChunkData}.
+   */
+  CopyTextLines: 'copy-text-lines',
   /** Decoded rows of lossless values. */
   Rows: 'rows',
 } as const;
@@ -78,7 +83,31 @@ export type ChunkData =
       /** As for COPY text: per field, the check its value must pass, where the target's limits apply. */
       checks?: (ValueCheck | undefined)[];
     }
+  | {
+      encoding: typeof ChunkEncoding.CopyTextLines;
+      /**
+       * Rows of one `Buffer` each: a tag byte, a tab, then tab-separated COPY text fields, without a
+       * newline. The tag says what follows: {@link LineTag}.
+       */
+      rows: AsyncIterable<Row>;
+      /** Per field of a line: its value, from its unescaped bytes (for the lines a target checks). */
+      decoders: FieldDecoder[];
+      /** As for COPY text: per field, the check its value must pass, where the target's limits apply. */
+      checks?: (ValueCheck | undefined)[];
+      /** The row with this key, as values; null when it is gone. */
+      fetchRow(key: KeyTuple): Promise<Row | null>;
+    }
   | { encoding: typeof ChunkEncoding.Rows; rows: AsyncIterable<Row> };
+
+/** The first byte of a {@link ChunkEncoding.CopyTextLines} row. */
+export const LineTag = {
+  /** The row's fields: the server found nothing a check of the target could change. */
+  Line: 0x4c, // L
+  /** The row's fields, holding a value a check may change (a time of day past 24:00): check them. */
+  Check: 0x43, // C
+  /** The row's key fields only: its line would be too long for the server to build; fetch the row. */
+  Key: 0x4b, // K
+} as const;
 
 /** Turns one field of {@link ChunkEncoding.TextFields} into its value. */
 export type FieldDecoder = (field: Buffer) => Value;
@@ -218,6 +247,8 @@ export interface ChunkWrite {
 export interface Source {
   /** Encodings this source can produce, fastest first. */
   readonly encodings: readonly ChunkEncoding[];
+  /** Where a table can be read in fewer encodings than {@link encodings}: the ones it can. */
+  encodingsOf?(table: TableMeta): readonly ChunkEncoding[];
   /** Lists the selected tables with columns, keys and estimates, one page at a time. */
   discover(selection: TableSelection, after: string | null, pageSize: number): Promise<DiscoverPage>;
   /** Finds the next chunk of at most `maxRows` rows after `after`, or null when no rows remain. */
@@ -292,12 +323,13 @@ export interface Target {
  * or rows for a table whose cast rules convert values on the way.
  */
 export function chooseEncoding(
-  source: Pick<Source, 'encodings'>,
+  source: Pick<Source, 'encodings' | 'encodingsOf'>,
   target: Pick<Target, 'encodings'>,
   table?: TableMeta,
 ): ChunkEncoding {
   if (table && hasCasts(table)) return ChunkEncoding.Rows;
-  const found = target.encodings.find((e) => source.encodings.includes(e));
+  const offered = (table && source.encodingsOf?.(table)) ?? source.encodings;
+  const found = target.encodings.find((e) => offered.includes(e));
   // Every source produces rows and every target accepts them, so this only fails on a connector bug.
   if (!found) throw new Error('source and target share no chunk encoding');
   return found;

@@ -66,6 +66,10 @@ export function convertingSource(
       return { ...chunk, data: { encoding: ChunkEncoding.Rows, rows } };
     },
   };
+  if (inner.encodingsOf) {
+    const encodingsOf = inner.encodingsOf.bind(inner);
+    source.encodingsOf = (table) => encodingsOf(view(table));
+  }
   if (inner.chunksByPart !== undefined) Object.assign(source, { chunksByPart: inner.chunksByPart });
   if (inner.listSchemas) source.listSchemas = inner.listSchemas.bind(inner);
   if (inner.checksum) {

@@ -11,6 +11,7 @@ import { createMysqlMixedTable, createMysqlNativeTable } from '../fixtures/my-mi
 import { createMixedTable } from '../fixtures/pg-mixed';
 import { mysqlConnection, mysqlConnectionEntries, mysqlSettings, readAll } from '../support/mysql';
 import { adminPool, services, uniqueName } from '../support/services';
+import { copyEncoding } from '../support/history';
 import { useStack } from '../support/stack';
 
 const rows = 20_000;
@@ -62,7 +63,7 @@ async function migrate(spec: Parameters<MigrationClient['start']>[0], table: str
     sourceCount: expected,
     targetCount: expected,
   });
-  return result;
+  return { result, encoding: await copyEncoding(stack.client, result!.taskId) };
 }
 
 beforeAll(async () => {
@@ -85,7 +86,8 @@ afterAll(async () => {
 
 describe('MySQL routes through the real dev server and a worker process', () => {
   it('migrates a 20,000-row mixed-type table MySQL → PostgreSQL with equal values', async () => {
-    await migrate(
+    // The server writes the COPY text lines (mysql-copy-lines.ts).
+    const { encoding } = await migrate(
       {
         kind: 'tables',
         tables: [myTable],
@@ -95,6 +97,7 @@ describe('MySQL routes through the real dev server and a worker process', () => 
       myTable,
       total,
     );
+    expect(encoding).toBe('copy-text-lines');
     const source = await discoverOne(mysqlReader, mysqlSettings.sourceDb, myTable);
     const target = await discoverOne(pgTargetReader, pgTargetSchema, myTable);
     expect(Object.fromEntries(target.columns.map((c) => [c.name, c.nativeType]))).toMatchObject({

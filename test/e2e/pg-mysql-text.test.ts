@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyEncoding } from '../support/history';
 import { mysqlConnectionEntry } from '../support/mysql';
 import { services, uniqueName } from '../support/services';
 import { useStack } from '../support/stack';
@@ -87,13 +88,7 @@ describe('PostgreSQL → MySQL as COPY text transcoded to LOAD DATA text', () =>
     expect(result.verification).toMatchObject({ mode: 'checksum', matched: true });
 
     // The copy took the COPY text path, not decoded rows.
-    const history = await stack.client.temporal.workflow.getHandle(`${job.jobId}/${name}.odd`).fetchHistory();
-    const copied = (history.events ?? []).flatMap((e) =>
-      (e.activityTaskCompletedEventAttributes?.result?.payloads ?? []).map((p) =>
-        Buffer.from(p.data ?? []).toString('utf8'),
-      ),
-    );
-    expect(copied.some((r) => r.includes('"encoding":"pg-copy-text"'))).toBe(true);
+    expect(await copyEncoding(stack.client, `${job.jobId}/${name}.odd`)).toBe('pg-copy-text');
 
     // Text, bytes, json and labels compared as bytes; booleans and times as MySQL prints them.
     const source = await pg.query<Record<string, string | null>>(

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
-import { escapeCopyField } from '../../src/connectors/postgres/postgres-copy-text';
+import { decodeCopyLine, escapeCopyField } from '../../src/connectors/postgres/postgres-copy-text';
+import { copyTextFromFields, copyTextFromLines } from '../../src/connectors/postgres/copy-text-fields';
+import { postgresValueLimits } from '../../src/connectors/postgres/postgres-types';
+import { rowConversion } from '../../src/core/converting-source';
 import { openMysqlPool } from '../../src/connectors/mysql/mysql-pool';
 import { MysqlSource } from '../../src/connectors/mysql/mysql-source';
 import { MysqlTarget } from '../../src/connectors/mysql/mysql-target';
@@ -12,6 +15,7 @@ import {
   type Checkpoint,
   type ChunkStream,
   type Row,
+  type Value,
   type ValueCheck,
 } from '../../src/core/connector';
 import { ErrorCode, MigrationError } from '../../src/core/errors';
@@ -128,6 +132,18 @@ beforeAll(async () => {
   await admin.query(`INSERT INTO ${src('thirds')} VALUES ?`, [
     Array.from({ length: 300 }, (_, i) => [(i + 1) / 3, (i + 1) / 7, (i + 1) * 1e-7 + 0.1]),
   ]);
+  // What a check of PostgreSQL's limits changes, in the forms MySQL holds it, and a value too long for a line.
+  await admin.query(`CREATE TABLE ${src('oddities')} (
+    id int PRIMARY KEY, day date NULL, at datetime(6) NULL, at_tz timestamp(0) NULL, tm time NULL,
+    body longtext NULL, name varchar(20) CHARACTER SET latin1 NULL, note varchar(40) NULL
+  )`);
+  // Row 1 is tagged by the server (25:00), 3 fetched by its key, the others found by the worker's search.
+  await admin.query(`INSERT INTO ${src('oddities')} VALUES
+    (1, '0000-00-00', '0000-00-00 00:00:00', NULL, '25:00:00', CONCAT('nul', CHAR(0)), 'café', 'a-00, 0000- in text'),
+    (2, '2020-00-15', '2020-05-00 10:00:00', '2020-01-01 00:00:00', '12:00:00', 'tab\there', 'plain', 'note'),
+    (3, '2024-02-29', '2024-02-29 12:00:00.5', '2038-01-19 03:14:07', '24:00:00', REPEAT('x', 300000), NULL, NULL),
+    (4, '2024-01-01', NULL, NULL, NULL, CONCAT('nul', CHAR(0), 'byte'), 'ç', NULL),
+    (5, '0000-05-05', '2024-01-01 00:00:00', NULL, '01:00:00', 'back\\\\slash', NULL, NULL)`);
   await admin.query(`CREATE TABLE ${quoteIdent(sourceDb)}.${quoteIdent(internal)} (id int PRIMARY KEY)`);
   await admin.query(`CREATE TABLE ${src('nokey')} (v int)`);
   await admin.query(`CREATE VIEW ${src('view')} AS SELECT 1 AS one`);
@@ -136,7 +152,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([source.close(), target.close(), insertTarget.close(), targetSource.close()]);
   await admin.query(`DROP TABLE IF EXISTS ${quoteIdent(sourceDb)}.${quoteIdent(internal)}`);
-  for (const table of ['edges', 'mixed', 'native', 'pairs', 'nokey', 'thirds']) {
+  for (const table of ['edges', 'mixed', 'native', 'pairs', 'nokey', 'thirds', 'oddities']) {
     await admin.query(`DROP TABLE IF EXISTS ${src(table)}`);
   }
   await admin.query(`DROP VIEW IF EXISTS ${src('view')}`);
@@ -153,7 +169,7 @@ describe('MysqlSource against MariaDB', () => {
     );
     const names = all.tables.map((t) => t.ref.name);
     expect(names.filter((n) => n.includes(prefix)).sort()).toEqual(
-      ['edges', 'mixed', 'native', 'pairs', 'thirds'].map(name),
+      ['edges', 'mixed', 'native', 'oddities', 'pairs', 'thirds'].map(name),
     );
     expect(names.filter((n) => n.startsWith('_mms_'))).toEqual([]);
     expect(names).not.toContain(name('view'));
@@ -200,7 +216,7 @@ describe('MysqlSource against MariaDB', () => {
       after = page.nextAfter;
     } while (after !== null);
     expect(seen.filter((n) => n.startsWith(prefix)).sort()).toEqual(
-      ['edges', 'mixed', 'native', 'nokey', 'pairs', 'thirds'].map(name).sort(),
+      ['edges', 'mixed', 'native', 'nokey', 'oddities', 'pairs', 'thirds'].map(name).sort(),
     );
   });
 
@@ -320,6 +336,75 @@ describe('MysqlSource against MariaDB', () => {
       });
     });
     expect(rows.length).toBeGreaterThan(2);
+  });
+
+  it('has the server write COPY text lines that PostgreSQL reads as the values of the text-fields path', async () => {
+    const tags = new Set<string>();
+    const tagsOf = async function* (rows: AsyncIterable<Row>): AsyncGenerator<Row> {
+      for await (const row of rows) {
+        tags.add(String.fromCharCode((row[0] as Buffer)[0]!));
+        yield row;
+      }
+    };
+    const copyText = async (pieces: AsyncIterable<Buffer>): Promise<string> =>
+      Buffer.concat((await readRows(pieces as AsyncIterable<Row>)) as unknown as Buffer[]).toString('utf8');
+    let oddities: Row[] = [];
+    for (const each of ['edges', 'mixed', 'pairs', 'thirds', 'oddities']) {
+      const found = await meta(name(each));
+      // Written to PostgreSQL, every value it cannot hold becoming NULL. The statistics of three rows,
+      // one of 300 KB, would call the table wide; it is read as one of ordinary rows.
+      const table: TableMeta = {
+        ...found,
+        estimatedBytes: found.estimatedRows * 200,
+        targetEngine: 'postgres',
+        columns: found.columns.map((c) => ({ ...c, invalid: 'null' as const })),
+      };
+      expect(source.encodingsOf(table)).toContain('copy-text-lines');
+      const checks = rowConversion(table, () => postgresValueLimits)?.checks;
+      const types = table.columns.map((c) => c.type);
+      const range = (await source.nextChunk(table, null, 10_000))!;
+      const fields = await source.read(table, range, 'text-fields');
+      const lines = await source.read(table, range, 'copy-text-lines');
+      if (fields.data.encoding !== 'text-fields' || lines.data.encoding !== 'copy-text-lines')
+        throw new Error('expected text fields and lines');
+      const expected = await copyText(
+        copyTextFromFields(fields.data.rows, types, fields.data.decoders, checks),
+      );
+      const got = await copyText(
+        copyTextFromLines({ ...lines.data, rows: tagsOf(lines.data.rows), checks }, types),
+      );
+      fields.release();
+      lines.release();
+      // Values as PostgreSQL reads them: a fraction's trailing zeros (which MySQL prints) make no
+      // difference, nor do the digits of a float past those that tell it from its neighbours.
+      const asRead = (v: Value, kind: string): Value => {
+        if (typeof v === 'string' && /^time/.test(kind))
+          return v.replace(/(\.\d*?)0+(?=$|\+)/, '$1').replace(/\.(?=$|\+)/, '');
+        return kind === 'float32' && typeof v === 'number' ? Math.fround(v) : v;
+      };
+      const decoded = (text: string): Row[] =>
+        text
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => decodeCopyLine(line, types).map((v, i) => asRead(v, types[i]!.kind)));
+      expect(decoded(got)).toEqual(decoded(expected));
+      expect(decoded(got).length).toBe(Number((await source.count(table)).toString()));
+      if (each === 'oddities') oddities = decoded(got);
+    }
+    // Wide rows (over 16 KB on average) are read as text fields, which send long values on in slices.
+    const wide = { ...(await meta(name('edges'))), estimatedRows: 10, estimatedBytes: 10 << 20 };
+    expect(source.encodingsOf(wide)).toEqual(['text-fields', 'rows']);
+    // Every kind of line came by: plain (L), tagged for its checks (C), and fetched by its key (K).
+    expect([...tags].sort()).toEqual(['C', 'K', 'L']);
+    const column = (i: number): Value[] => oddities.map((r) => r[i] ?? null);
+    expect(column(0)).toEqual([1, 2, 3, 4, 5]);
+    expect(column(1)).toEqual([null, null, '2024-02-29', '2024-01-01', null]);
+    expect(column(2)).toEqual([null, null, '2024-02-29 12:00:00.5', null, '2024-01-01 00:00:00']);
+    expect(column(3)).toEqual([null, '2020-01-01 00:00:00+00', '2038-01-19 03:14:07+00', null, null]);
+    expect(column(4)).toEqual([null, '12:00:00', '24:00:00', null, '01:00:00']);
+    expect(column(5)).toEqual([null, 'tab\there', 'x'.repeat(300_000), null, 'back\\slash']);
+    expect(column(6)).toEqual(['café', 'plain', null, 'ç', null]);
+    expect(column(7)).toEqual(['a-00, 0000- in text', 'note', null, null, null]);
   });
 
   it('survives a chunk whose query fails before anyone reads it, and one released unread', async () => {

@@ -24,3 +24,22 @@ export async function copyActivity(client: MigrationClient, taskWorkflowId: stri
     failure: failed[0]?.activityTaskFailedEventAttributes?.failure ?? undefined,
   };
 }
+
+/** The chunk encoding the copyTable activity of a task reported (its result, in the workflow's history). */
+export async function copyEncoding(
+  client: MigrationClient,
+  taskWorkflowId: string,
+): Promise<string | undefined> {
+  const events: HistoryEvent[] =
+    (await client.temporal.workflow.getHandle(taskWorkflowId).fetchHistory()).events ?? [];
+  const results = events.flatMap((e) =>
+    (e.activityTaskCompletedEventAttributes?.result?.payloads ?? []).map((p) =>
+      Buffer.from(p.data ?? []).toString('utf8'),
+    ),
+  );
+  for (const result of results) {
+    const encoding = /"encoding":"([a-z-]+)"/.exec(result)?.[1];
+    if (encoding) return encoding;
+  }
+  return undefined;
+}

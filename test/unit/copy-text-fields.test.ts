@@ -4,7 +4,12 @@ import { MigrationError } from '../../src/core/errors';
 import type { LogicalType } from '../../src/core/logical-types';
 import { rowsFromBatches } from '../../src/core/row-batches';
 import { fieldDecoder } from '../../src/connectors/mysql/mysql-types';
-import { copyTextFromFields } from '../../src/connectors/postgres/copy-text-fields';
+import { asyncRows, collect } from '../fixtures/edge-values';
+import {
+  copyTextFromFields,
+  copyTextFromLines,
+  fieldsOfLine,
+} from '../../src/connectors/postgres/copy-text-fields';
 import { decodeCopyLine, encodeCopyLine } from '../../src/connectors/postgres/postgres-copy-text';
 import { postgresValueLimits } from '../../src/connectors/postgres/postgres-types';
 
@@ -192,5 +197,65 @@ describe('text fields to COPY text', () => {
 
   it('refuses a row whose field count is not the column count', async () => {
     await expect(transcoded([fields('1', '2')])).rejects.toThrow(/2 fields for 10 columns/);
+  });
+});
+
+describe('COPY text lines a server built', () => {
+  const lineTypes: LogicalType[] = [{ kind: 'int64' }, { kind: 'text' }, { kind: 'date' }];
+  const line = (text: string): Row => [Buffer.from(text, 'utf8')];
+
+  it('takes a line apart into unescaped fields, \\N as null', () => {
+    const fields = fieldsOfLine(Buffer.from('L\t1\tab\\tc\t\\N\t\\\\N\tx\\ny\\\\', 'utf8'), 2);
+    expect(fields.map((f) => (f === null ? null : (f as Buffer).toString('utf8')))).toEqual([
+      '1',
+      'ab\tc',
+      null,
+      '\\N',
+      'x\ny\\',
+    ]);
+  });
+
+  it('copies lines whole, checks only the ones that may need it, and encodes a fetched row', async () => {
+    const seen: Value[] = [];
+    const record: ValueCheck = (value) => {
+      seen.push(value);
+      if (typeof value === 'string' && value.includes('\0')) return value.replaceAll('\0', '');
+      return value === '0000-00-00' ? null : value;
+    };
+    const input: Row[] = [];
+    for (let i = 0; i < 3000; i++) input.push(line(`L\t${i}\tbody ${i} ${'x'.repeat(40)}\t2020-01-02`));
+    input[1000] = line('L\t1000\tnul\0byte\t2020-01-02');
+    input[2000] = line('L\t2000\tzero\t0000-00-00');
+    input[2500] = line('C\t2500\ttagged\t2020-01-03');
+    input[2999] = line('K\t2999');
+    const fetched: string[][] = [];
+    const out = text(
+      await collect(
+        copyTextFromLines(
+          {
+            encoding: 'copy-text-lines',
+            rows: asyncRows(input),
+            decoders: lineTypes.map(fieldDecoder),
+            checks: [undefined, record, record],
+            fetchRow: (key) => {
+              fetched.push(key);
+              return Promise.resolve([2999n, 'fetched\0', '2020-01-04']);
+            },
+          },
+          lineTypes,
+        ),
+      ),
+    );
+    const lines = out.split('\n').slice(0, -1);
+    expect(lines).toHaveLength(3000);
+    expect(lines[0]).toBe(`0\tbody 0 ${'x'.repeat(40)}\t2020-01-02`);
+    expect(lines[1000]).toBe('1000\tnulbyte\t2020-01-02');
+    expect(lines[2000]).toBe('2000\tzero\t\\N');
+    expect(lines[2500]).toBe('2500\ttagged\t2020-01-03');
+    expect(lines[2999]).toBe('2999\tfetched\t2020-01-04');
+    expect(fetched).toEqual([['2999']]);
+    // Only the lines found holding a NUL or a zero date, the tagged one and the fetched row reached the
+    // checks (a text without a NUL passes its check untouched, as in text fields).
+    expect(seen).toEqual(['nul\0byte', '2020-01-02', '0000-00-00', '2020-01-03', 'fetched\0', '2020-01-04']);
   });
 });

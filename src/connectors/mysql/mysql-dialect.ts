@@ -177,7 +177,17 @@ export function selectChunkSql(
   after: KeyTuple | null,
   upTo: KeyTuple,
 ): Statement {
-  const select = columns.map((c) => transferForm(c, true).read(quoteIdent(c.name))).join(', ');
+  return selectRangeSql(ref, transferSelect(columns), key, after, upTo);
+}
+
+/** `SELECT <select> … WHERE key in (after, upTo] ORDER BY key`. */
+export function selectRangeSql(
+  ref: TableRef,
+  select: string,
+  key: KeyColumn[],
+  after: KeyTuple | null,
+  upTo: KeyTuple,
+): Statement {
   // An empty upper bound is a keyless table's single chunk: every row, in no particular order.
   const conditions = [
     after?.length ? keyComparison(key, '>', after) : null,
@@ -189,6 +199,28 @@ export function selectChunkSql(
     sql: `SELECT ${select} FROM ${rowsOf(ref)}${where}${order}`,
     params: conditions.flatMap((c) => c.params),
   };
+}
+
+/** `SELECT … WHERE key = values`: the row with one key, each column in its transfer form. */
+export function selectRowSql(
+  ref: TableRef,
+  columns: ColumnMeta[],
+  key: KeyColumn[],
+  values: KeyTuple,
+): Statement {
+  const terms = key.map((k) => `${quoteIdent(k.name)} = ${keyForm(k).param}`);
+  return {
+    sql: `SELECT ${transferSelect(columns)} FROM ${rowsOf(ref)} WHERE ${terms.join(' AND ')}`,
+    params: values,
+  };
+}
+
+const transferSelect = (columns: ColumnMeta[]): string =>
+  columns.map((c) => transferForm(c, true).read(quoteIdent(c.name))).join(', ');
+
+/** A key column's value as the text keyset bounds use (e.g. an enum's index, a blob's hex). */
+export function keyText(key: KeyColumn, column: string): string {
+  return keyForm(key).select(column);
 }
 
 /** The expression a column loads through, or null when its field goes straight into the column. */

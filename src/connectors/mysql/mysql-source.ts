@@ -19,11 +19,13 @@ import {
 } from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
+import { copyLinesFit, lineFieldDecoders, selectCopyLinesSql } from './mysql-copy-lines';
 import {
   chunkBoundSql,
   quoteIdent,
   rowsOf,
   selectChunkSql,
+  selectRowSql,
   type KeyColumn,
   type Statement,
 } from './mysql-dialect';
@@ -82,7 +84,7 @@ interface ColumnRow {
 
 /** Reads MySQL and MariaDB tables: information_schema discovery, keyset chunk bounds, streamed SELECTs. */
 export class MysqlSource implements Source {
-  readonly encodings = [ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.CopyTextLines, ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
   private mariadb: Promise<boolean> | undefined;
 
   constructor(private readonly pool: mysql.Pool) {}
@@ -239,23 +241,27 @@ export class MysqlSource implements Source {
     );
   }
 
+  /** COPY text lines need a key and types the server can write, and rows narrow enough to build whole. */
+  encodingsOf(table: TableMeta): readonly ChunkEncoding[] {
+    const lines = copyLinesFit(table) && readAheadRows(table) === maxReadAheadRows;
+    return lines ? this.encodings : this.encodings.filter((e) => e !== ChunkEncoding.CopyTextLines);
+  }
+
   async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
-    if (encoding === ChunkEncoding.PgCopyText) {
+    if (!this.encodingsOf(table).includes(encoding)) {
       throw new MigrationError(
         ErrorCode.Internal,
-        `MySQL sources produce rows and text fields, not ${encoding}`,
+        `MySQL cannot read ${tableLabel(table.ref)} as ${encoding}`,
       );
     }
-    // Text fields are the protocol's bytes as they came (mysql2 makes no value of them).
+    // Text fields are the protocol's bytes as they came (mysql2 makes no value of them); lines too.
+    const lines = encoding === ChunkEncoding.CopyTextLines;
     const asText = encoding === ChunkEncoding.TextFields;
     const context = { table: tableLabel(table.ref) };
-    const { sql, params } = selectChunkSql(
-      table.ref,
-      table.columns,
-      keyColumns(table),
-      range.after,
-      range.upTo,
-    );
+    const key = keyColumns(table);
+    const { sql, params } = lines
+      ? selectCopyLinesSql(table, key, range.after, range.upTo)
+      : selectChunkSql(table.ref, table.columns, key, range.after, range.upTo);
     const connection = await new Promise<mysql.PoolConnection>((resolve, reject) =>
       this.pool.getConnection((error, conn) =>
         error ? reject(classifyMysqlError(error, context)) : resolve(conn),
@@ -268,7 +274,7 @@ export class MysqlSource implements Source {
     // The stream pauses the socket while its buffer is full, so a slow target slows the read.
     const readAhead = readAheadRows(table);
     const stream = connection
-      .query({ sql, values: params, rowsAsArray: true, ...(asText ? { typeCast: false } : {}) })
+      .query({ sql, values: params, rowsAsArray: true, ...(asText || lines ? { typeCast: false } : {}) })
       .stream({ highWaterMark: readAhead });
     const batchRows = Math.max(1, readAhead);
     // mysql2 reports a lost connection (`KILL CONNECTION`, a server restart) on the connection, never on a
@@ -304,6 +310,10 @@ export class MysqlSource implements Source {
     stream.on('error', () => undefined);
     const toRow = (raw: unknown[]): Row => {
       rowsRead++;
+      if (lines) {
+        bytesRead += (raw[0] as Buffer).length;
+        return raw as Row;
+      }
       const row = asText ? (raw as Row) : raw.map((value, i) => readers[i]!(value));
       bytesRead += approximateRowBytes(row);
       return constants.length ? [...row, ...constants] : row;
@@ -326,20 +336,41 @@ export class MysqlSource implements Source {
     }
     const rows = rowsFromBatches(batches());
     return {
-      data: asText
+      data: lines
         ? {
-            encoding,
+            encoding: ChunkEncoding.CopyTextLines,
             rows,
-            decoders: [
-              ...table.columns.map((c) => fieldDecoder(c.type)),
-              ...constants.map(() => constantText),
-            ],
+            decoders: lineFieldDecoders(table),
+            fetchRow: (values) => this.fetchRow(table, key, values),
           }
-        : { encoding: ChunkEncoding.Rows, rows },
+        : asText
+          ? {
+              encoding,
+              rows,
+              decoders: [
+                ...table.columns.map((c) => fieldDecoder(c.type)),
+                ...constants.map(() => constantText),
+              ],
+            }
+          : { encoding: ChunkEncoding.Rows, rows },
       rowsRead: () => rowsRead,
       bytesRead: () => bytesRead,
       release,
     };
+  }
+
+  /** The row with one key, as values (for a line the server could not build). */
+  private async fetchRow(table: TableMeta, key: KeyColumn[], values: KeyTuple): Promise<Row | null> {
+    const { sql, params } = selectRowSql(table.ref, table.columns, key, values);
+    try {
+      const [rows] = await this.pool.promise().query({ sql, values: params, rowsAsArray: true });
+      const raw = (rows as unknown[][])[0];
+      if (!raw) return null;
+      const row = raw.map((value, i) => valueReader(table.columns[i]!.type)(value));
+      return [...row, ...(table.constantColumns ?? []).map((c) => c.value)];
+    } catch (e) {
+      throw classifyMysqlError(e, { table: tableLabel(table.ref) });
+    }
   }
 
   async count(table: TableMeta): Promise<number> {
@@ -404,6 +435,8 @@ const constantText = fieldDecoder({ kind: 'text' });
 
 /** About how many bytes of rows a chunk's stream reads ahead of its consumer. */
 const readAheadBytes = 8 * 1024 * 1024;
+/** Rows a chunk's stream holds ahead at most. */
+const maxReadAheadRows = 512;
 
 /**
  * Rows a chunk's stream holds ahead: 512 of ordinary rows, fewer of wide ones, and none of rows wider
@@ -411,7 +444,7 @@ const readAheadBytes = 8 * 1024 * 1024;
  */
 function readAheadRows(table: TableMeta): number {
   const rowBytes = table.estimatedRows > 0 ? table.estimatedBytes / table.estimatedRows : 0;
-  return rowBytes > 0 ? Math.min(512, Math.floor(readAheadBytes / rowBytes)) : 512;
+  return rowBytes > 0 ? Math.min(maxReadAheadRows, Math.floor(readAheadBytes / rowBytes)) : maxReadAheadRows;
 }
 
 /** The key columns used for keyset chunking; none for a keyless table, which is copied whole. */

@@ -1,5 +1,14 @@
-import type { FieldDecoder, Row, ValueCheck } from '../../core/connector';
-import { verbatimTextKinds } from '../../core/connector';
+import {
+  LineTag,
+  verbatimTextKinds,
+  type ChunkData,
+  type ChunkEncoding,
+  type FieldDecoder,
+  type Row,
+  type Value,
+  type ValueCheck,
+} from '../../core/connector';
+import { ErrorCode, MigrationError } from '../../core/errors';
 import type { LogicalKind, LogicalType } from '../../core/logical-types';
 import { rowBatches } from '../../core/row-batches';
 import { slicesOf } from '../../core/text-slices';
@@ -17,6 +26,16 @@ const backslash = 0x5c;
 const tab = 0x09;
 const newline = 0x0a;
 const carriageReturn = 0x0d;
+/** The byte each escape letter after a backslash stands for, by letter. */
+const escapedByte: Record<number, number> = {
+  [backslash]: backslash,
+  0x74: tab,
+  0x6e: newline,
+  0x72: carriageReturn,
+  0x62: 0x08, // \b
+  0x66: 0x0c, // \f
+  0x76: 0x0b, // \v
+};
 /** The escape letter after a backslash for each byte COPY text escapes, by byte. */
 const escapeLetter: Record<number, number> = {
   [backslash]: backslash,
@@ -77,20 +96,145 @@ export async function* copyTextFromFields(
   for (const piece of pieces.take(true)) yield piece;
 }
 
+/**
+ * Writes COPY text lines a source's server built ({@link ChunkEncoding.CopyTextLines}) as pieces: the
+ * bytes of each line are copied once. The lines a check of the target's limits could change are taken
+ * apart and written as text fields are: those the server tagged, and those that hold what the checks
+ * look for ({@link suspectTest}), searched for a piece at a time. A row the server left to its key is
+ * fetched, and its values checked and encoded as rows are.
+ */
+export async function* copyTextFromLines(
+  data: Extract<ChunkData, { encoding: typeof ChunkEncoding.CopyTextLines }>,
+  types: LogicalType[],
+): AsyncGenerator<Buffer> {
+  const pieces = new CopyTextPieces(
+    fieldWays(types, data.checks),
+    data.decoders,
+    data.checks ?? [],
+    suspectTest(types, data.checks),
+  );
+  for await (const batch of rowBatches(data.rows))
+    for (const row of batch) {
+      const line = row[0] as Buffer;
+      let ready: boolean;
+      if (line[0] === LineTag.Line) ready = pieces.joined(line, 2);
+      else if (line[0] === LineTag.Check) ready = pieces.line(fieldsOfLine(line, 2));
+      else ready = pieces.values(await fetched(data, line));
+      if (ready) for (const piece of pieces.take()) yield piece;
+    }
+  for (const piece of pieces.take(true)) yield piece;
+}
+
+/** The row a {@link LineTag.Key} line names, fetched from the source. */
+async function fetched(
+  data: Extract<ChunkData, { encoding: typeof ChunkEncoding.CopyTextLines }>,
+  line: Buffer,
+): Promise<Row> {
+  if (line[0] !== LineTag.Key) throw new Error(`a COPY text line tagged ${line[0]}`);
+  const key = fieldsOfLine(line, 2).map((field) => (field as Buffer).toString('utf8'));
+  const row = await data.fetchRow(key);
+  // Deleted while its chunk was read: reading the chunk again gives a consistent count.
+  if (!row)
+    throw new MigrationError(
+      ErrorCode.Internal,
+      `the row keyed (${key.join(', ')}) went away during the read`,
+    );
+  return row;
+}
+
+const zeroMonthOrDay = Buffer.from('-00');
+const zeroYear = Buffer.from('0000-');
+const dateKinds: ReadonlySet<LogicalKind> = new Set(['date', 'timestamp', 'timestamptz']);
+
+/**
+ * What a line holds when a check of PostgreSQL's limits could change it: a NUL byte (texts), or `-00`
+ * or `0000-` (dates and timestamps: every MySQL zero date has one, no other date does). Texts that merely
+ * contain those bytes are taken apart too, which costs time, not correctness. Undefined without checks.
+ */
+function suspectTest(
+  types: LogicalType[],
+  checks: (ValueCheck | undefined)[] | undefined,
+): ((bytes: Buffer) => boolean) | undefined {
+  const checked = types.filter((_, i) => checks?.[i] !== undefined);
+  const nul = checked.some((t) => nulOnlyKinds.has(t.kind));
+  const dates = checked.some((t) => dateKinds.has(t.kind));
+  if (!nul && !dates) return undefined;
+  return (bytes) =>
+    (nul && bytes.includes(0)) || (dates && (bytes.includes(zeroMonthOrDay) || bytes.includes(zeroYear)));
+}
+
+/** The fields of a COPY text line from byte `from` on, unescaped: `Buffer`s, and null for `\N`. */
+export function fieldsOfLine(line: Buffer, from = 0): Row {
+  const fields: Row = [];
+  for (let start = from; ;) {
+    const tabAt = line.indexOf(tab, start);
+    const end = tabAt === -1 ? line.length : tabAt;
+    fields.push(unescapedField(line.subarray(start, end)));
+    if (tabAt === -1) return fields;
+    start = end + 1;
+  }
+}
+
+function unescapedField(field: Buffer): Buffer | null {
+  if (field.length === 2 && field[0] === backslash && field[1] === 0x4e) return null;
+  if (!field.includes(backslash)) return field;
+  const out = Buffer.allocUnsafe(field.length);
+  let at = 0;
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!;
+    if (c === backslash && i + 1 < field.length) {
+      const letter = field[++i]!;
+      out[at++] = escapedByte[letter] ?? letter;
+    } else out[at++] = c;
+  }
+  return out.subarray(0, at);
+}
+
 /** Builds COPY text lines into pieces of bytes. */
 export class CopyTextPieces {
   private out = Buffer.allocUnsafe(pieceBytes);
   private at = 0;
   private ready: Buffer[] = [];
+  /** Where the lines copied by {@link joined} and not yet searched start, or -1. */
+  private unsearched = -1;
 
+  /** With `suspect`, lines copied whole are searched for what a check could change (see {@link joined}). */
   constructor(
     private readonly ways: FieldWay[],
     private readonly decoders: FieldDecoder[],
     private readonly checks: (ValueCheck | undefined)[],
+    private readonly suspect?: (bytes: Buffer) => boolean,
   ) {}
+
+  /**
+   * Appends a COPY text line from byte `from` on, copied whole; true when pieces are ready. Before the
+   * piece goes out, those lines are searched together, and the ones `suspect` finds written again as
+   * fields, so their checks run.
+   */
+  joined(line: Buffer, from: number): boolean {
+    this.room(line.length - from + 1);
+    if (this.unsearched < 0) this.unsearched = this.at;
+    this.at = copyRun(line, from, line.length, this.out, this.at);
+    this.out[this.at++] = newline;
+    if (this.at >= pieceBytes) this.flush();
+    return this.ready.length > 0;
+  }
+
+  /** Appends one row of values as a line, each checked and encoded; true when pieces are ready. */
+  values(row: Row): boolean {
+    this.search();
+    row.forEach((value, i) => {
+      if (i > 0) this.byte(tab);
+      this.text(encodeCopyValue(this.checked(value, i)));
+    });
+    this.byte(newline);
+    if (this.at >= pieceBytes) this.flush();
+    return this.ready.length > 0;
+  }
 
   /** Appends one row as a line; true when pieces are ready to {@link take}. */
   line(row: Row): boolean {
+    this.search();
     if (row.length !== this.ways.length)
       throw new Error(`a row of ${row.length} fields for ${this.ways.length} columns`);
     for (let i = 0; i < row.length; i++) {
@@ -121,9 +265,33 @@ export class CopyTextPieces {
 
   /** The field decoded, checked and encoded as a COPY text field. */
   private decodedText(field: Buffer, column: number): string {
-    const value = this.decoders[column]!(field);
+    return encodeCopyValue(this.checked(this.decoders[column]!(field), column));
+  }
+
+  private checked(value: Value, column: number): Value {
     const check = this.checks[column];
-    return encodeCopyValue(check ? check(value) : value);
+    return check ? check(value) : value;
+  }
+
+  /** Searches the lines {@link joined} copied; those `suspect` finds are written again as fields. */
+  private search(): void {
+    const from = this.unsearched;
+    if (from < 0) return;
+    this.unsearched = -1;
+    if (!this.suspect?.(this.out.subarray(from, this.at))) return;
+    // A copy: the lines are written again where they were.
+    const lines = Buffer.from(this.out.subarray(from, this.at));
+    this.at = from;
+    for (let start = 0; start < lines.length;) {
+      const end = lines.indexOf(newline, start);
+      const line = lines.subarray(start, end);
+      if (this.suspect(line)) this.line(fieldsOfLine(line));
+      else {
+        this.bytes(line, 0, line.length);
+        this.byte(newline);
+      }
+      start = end + 1;
+    }
   }
 
   /**
@@ -196,6 +364,7 @@ export class CopyTextPieces {
   }
 
   private flush(): void {
+    this.search();
     if (this.at === 0) return;
     this.ready.push(this.out.subarray(0, this.at));
     this.out = Buffer.allocUnsafe(pieceBytes);

@@ -34,7 +34,7 @@ import {
   targetColumnType,
 } from './postgres-dialect';
 import { encodeCopyValue } from './postgres-copy-text';
-import { copyTextFromFields } from './copy-text-fields';
+import { copyTextFromFields, copyTextFromLines } from './copy-text-fields';
 import { slicesOf } from '../../core/text-slices';
 import { classifyPostgresError } from './postgres-errors';
 
@@ -59,7 +59,12 @@ const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
 
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
-  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.TextFields, ChunkEncoding.Rows] as const;
+  readonly encodings = [
+    ChunkEncoding.PgCopyText,
+    ChunkEncoding.CopyTextLines,
+    ChunkEncoding.TextFields,
+    ChunkEncoding.Rows,
+  ] as const;
   readonly loadsBeforeClaim = true;
   readonly previewsDdl = true;
 
@@ -411,6 +416,10 @@ function toCopyText(data: ChunkData, table: TableMeta): Readable {
         'a PostgreSQL target cannot check values it passes through',
       );
     return data.stream;
+  }
+  if (data.encoding === ChunkEncoding.CopyTextLines) {
+    const types = table.columns.map((c) => c.type);
+    return Readable.from(copyTextFromLines(data, types), { highWaterMark: 0 });
   }
   if (data.encoding === ChunkEncoding.TextFields) {
     const types = table.columns.map((c) => c.type);
