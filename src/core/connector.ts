@@ -47,8 +47,8 @@ export const ChunkEncoding = {
    */
   TextFields: 'text-fields',
   /**
-   * COPY text lines the source's server built (MySQL: `CONCAT_WS` over escaped columns), so that the
-   * worker copies each row's bytes once instead of handling every field: see {@link ChunkData}.
+   * Rows the source's server joined into one value each (MySQL: `CONCAT_WS`), so that a PostgreSQL
+   * target scans each row once into COPY text instead of handling every field: see {@link ChunkData}.
    */
   CopyTextLines: 'copy-text-lines',
   /** Decoded rows of lossless values. */
@@ -86,11 +86,12 @@ export type ChunkData =
   | {
       encoding: typeof ChunkEncoding.CopyTextLines;
       /**
-       * Rows of one `Buffer` each: a tag byte, a tab, then tab-separated COPY text fields, without a
-       * newline. The tag says what follows: {@link LineTag}.
+       * Rows of one `Buffer` each: a tag byte ({@link LineTag}), then each field after a 0xFF byte,
+       * NULL being a field of the one byte 0xFE (UTF-8 holds neither byte). A field is the text of
+       * the value as for text fields, but bytes are bytea hex (`\x…`) and a timestamptz ends in `+00`.
        */
       rows: AsyncIterable<Row>;
-      /** Per field of a line: its value, from its unescaped bytes (for the lines a target checks). */
+      /** Per field of a line: its value, from its bytes (for the lines a target checks). */
       decoders: FieldDecoder[];
       /** As for COPY text: per field, the check its value must pass, where the target's limits apply. */
       checks?: (ValueCheck | undefined)[];

@@ -8,7 +8,8 @@ import { asyncRows, collect } from '../fixtures/edge-values';
 import {
   copyTextFromFields,
   copyTextFromLines,
-  fieldsOfLine,
+  fieldsOfCopyLine,
+  fieldsOfJoinedLine,
 } from '../../src/connectors/postgres/copy-text-fields';
 import { decodeCopyLine, encodeCopyLine } from '../../src/connectors/postgres/postgres-copy-text';
 import { postgresValueLimits } from '../../src/connectors/postgres/postgres-types';
@@ -200,22 +201,29 @@ describe('text fields to COPY text', () => {
   });
 });
 
-describe('COPY text lines a server built', () => {
+describe('lines a server joined', () => {
   const lineTypes: LogicalType[] = [{ kind: 'int64' }, { kind: 'text' }, { kind: 'date' }];
-  const line = (text: string): Row => [Buffer.from(text, 'utf8')];
+  /** A joined line: a tag, then each field after 0xFF; NULL is the one byte 0xFE. */
+  const line = (tag: string, ...fields: (string | null)[]): Row => [
+    Buffer.concat([
+      Buffer.from(tag),
+      ...fields.flatMap((f) => [Buffer.from([0xff]), f === null ? Buffer.from([0xfe]) : Buffer.from(f)]),
+    ]),
+  ];
+  const texts = (row: Row): (string | null)[] =>
+    row.map((f) => (f === null ? null : (f as Buffer).toString('utf8')));
 
-  it('takes a line apart into unescaped fields, \\N as null', () => {
-    const fields = fieldsOfLine(Buffer.from('L\t1\tab\\tc\t\\N\t\\\\N\tx\\ny\\\\', 'utf8'), 2);
-    expect(fields.map((f) => (f === null ? null : (f as Buffer).toString('utf8')))).toEqual([
-      '1',
-      'ab\tc',
-      null,
-      '\\N',
-      'x\ny\\',
-    ]);
+  it('takes a joined line apart into its fields, the 0xFE field as null', () => {
+    const joined = line('L', '1', 'a\tb', null, 'þ', '')[0] as Buffer;
+    expect(texts(fieldsOfJoinedLine(joined, 2))).toEqual(['1', 'a\tb', null, 'þ', '']);
   });
 
-  it('copies lines whole, checks only the ones that may need it, and encodes a fetched row', async () => {
+  it('takes a COPY text line apart into unescaped fields, \\N as null', () => {
+    const fields = fieldsOfCopyLine(Buffer.from('1\tab\\tc\t\\N\t\\\\N\tx\\ny\\\\', 'utf8'));
+    expect(texts(fields)).toEqual(['1', 'ab\tc', null, '\\N', 'x\ny\\']);
+  });
+
+  it('escapes lines into COPY text, checks only the ones that may need it, and encodes a fetched row', async () => {
     const seen: Value[] = [];
     const record: ValueCheck = (value) => {
       seen.push(value);
@@ -223,11 +231,12 @@ describe('COPY text lines a server built', () => {
       return value === '0000-00-00' ? null : value;
     };
     const input: Row[] = [];
-    for (let i = 0; i < 3000; i++) input.push(line(`L\t${i}\tbody ${i} ${'x'.repeat(40)}\t2020-01-02`));
-    input[1000] = line('L\t1000\tnul\0byte\t2020-01-02');
-    input[2000] = line('L\t2000\tzero\t0000-00-00');
-    input[2500] = line('C\t2500\ttagged\t2020-01-03');
-    input[2999] = line('K\t2999');
+    for (let i = 0; i < 3000; i++) input.push(line('L', `${i}`, `body ${i} ${'x'.repeat(40)}`, '2020-01-02'));
+    input[1] = line('L', '1', 'tab\tline\nreturn\rback\\slash þ', null);
+    input[1000] = line('L', '1000', 'nul\0byte', '2020-01-02');
+    input[2000] = line('L', '2000', 'zero', '0000-00-00');
+    input[2500] = line('C', '2500', 'tagged', '2020-01-03');
+    input[2999] = line('K', '2999');
     const fetched: string[][] = [];
     const out = text(
       await collect(
@@ -249,6 +258,7 @@ describe('COPY text lines a server built', () => {
     const lines = out.split('\n').slice(0, -1);
     expect(lines).toHaveLength(3000);
     expect(lines[0]).toBe(`0\tbody 0 ${'x'.repeat(40)}\t2020-01-02`);
+    expect(lines[1]).toBe('1\ttab\\tline\\nreturn\\rback\\\\slash þ\t\\N');
     expect(lines[1000]).toBe('1000\tnulbyte\t2020-01-02');
     expect(lines[2000]).toBe('2000\tzero\t\\N');
     expect(lines[2500]).toBe('2500\ttagged\t2020-01-03');

@@ -5,10 +5,11 @@ import { keyText, quoteIdent, selectRangeSql, type KeyColumn, type Statement } f
 import { baseNativeType, fieldDecoder, quoteLiteral } from './mysql-types';
 
 /**
- * The server writes PostgreSQL COPY text ({@link ChunkEncoding.CopyTextLines}): one `CONCAT_WS` per row
- * over the columns, texts escaped with `REPLACE` on their bytes. The worker then copies one value per
- * row instead of making a `Buffer` of each field and scanning it for escapes, which is most of its
- * work MySQL → PostgreSQL (docs/performance.md).
+ * The server joins each row's fields into one value ({@link ChunkEncoding.CopyTextLines}): one
+ * `CONCAT_WS` per row, fields separated by byte 0xFF and NULL written as the one byte 0xFE, bytes UTF-8
+ * never holds. The worker then scans one value per row into COPY text instead of handling a `Buffer` of
+ * every field, which was most of its work MySQL → PostgreSQL (docs/performance.md). Escaping stays in
+ * the worker: `REPLACE` on the server cost the source as much CPU as it saved the worker.
  */
 
 /**
@@ -16,10 +17,6 @@ import { baseNativeType, fieldDecoder, quoteLiteral } from './mysql-types';
  * the server returns NULL for a string longer than `max_allowed_packet` (16 MB by default on MariaDB).
  */
 export const longValueBytes = 256 * 1024;
-
-/** Backslash, tab, newline and carriage return become COPY text's escapes, on the value's bytes. */
-const escaped = (bytes: string): string =>
-  `REPLACE(REPLACE(REPLACE(REPLACE(${bytes}, '\\\\', '\\\\\\\\'), '\\t', '\\\\t'), '\\n', '\\\\n'), '\\r', '\\\\r')`;
 
 /** A text's UTF-8 bytes: utf8mb4, utf8mb3 and ascii columns are already, others are converted. */
 function utf8Bytes(column: ColumnMeta, expression: string): string {
@@ -29,7 +26,7 @@ function utf8Bytes(column: ColumnMeta, expression: string): string {
     : `CAST(CONVERT(${expression} USING utf8mb4) AS BINARY)`;
 }
 
-/** A column's COPY text field, or null for a type this path does not write (booleans, arrays, unmapped). */
+/** A column's field in a joined line, or null for a type this path does not write (booleans, arrays, unmapped). */
 function fieldExpression(column: ColumnMeta): string | null {
   const c = quoteIdent(column.name);
   const field = ((type: LogicalType): string | null => {
@@ -55,31 +52,36 @@ function fieldExpression(column: ColumnMeta): string | null {
       case 'text':
       case 'json':
       case 'enum':
-        return escaped(utf8Bytes(column, c));
-      // bytea's hex input, its backslash escaped: `\\x…`.
+        return utf8Bytes(column, c);
+      // bytea's hex input: `\x…`.
       case 'bytes':
-        return `CONCAT('\\\\\\\\x', HEX(${c}))`;
+        return `CONCAT('\\\\x', HEX(${c}))`;
       default:
         return null;
     }
   })(column.type);
   if (field === null || column.unmapped) return null;
-  return column.nullable ? `IFNULL(${field}, '\\\\N')` : field;
+  if (!column.nullable) return field;
+  // IFNULL takes the character set of its other argument, in which 0xFE is no character: bytes on both sides.
+  return `IFNULL(CAST(${field} AS BINARY), X'FE')`;
 }
+
+const textKinds: ReadonlySet<string> = new Set(['string', 'text', 'json', 'enum']);
 
 /** Long texts and blobs: the values whose length decides whether the server builds a row's line. */
 const isLong = (column: ColumnMeta): boolean =>
   column.type.kind === 'json' || /^(?:medium|long)(?:text|blob)$/i.test(baseNativeType(column.nativeType));
 
-/** Whether the server can write a table's rows as COPY text lines: a key, and every column a type it writes. */
+/** Whether the server can join a table's rows into lines: a key, and every column a type it writes. */
 export function copyLinesFit(table: TableMeta): boolean {
   return table.primaryKey.length > 0 && table.columns.every((c) => fieldExpression(c) !== null);
 }
 
 /**
- * `SELECT <line> … WHERE key in (after, upTo] ORDER BY key`: one column per row, a {@link LineTag},
- * a tab and the fields (shard constants last). A row with a time of day PostgreSQL cannot hold is tagged
- * C; one whose long values pass {@link longValueBytes} is tagged K and carries its key instead.
+ * `SELECT <line> … WHERE key in (after, upTo] ORDER BY key`: one value per row, a {@link LineTag} and
+ * then each field after a 0xFF byte (shard constants last). A row with a time of day PostgreSQL cannot
+ * hold is tagged C; one whose long values pass {@link longValueBytes} is tagged K and carries its key
+ * (the text keyset bounds use) instead.
  */
 export function selectCopyLinesSql(
   table: TableMeta,
@@ -89,7 +91,7 @@ export function selectCopyLinesSql(
 ): Statement {
   const fields = table.columns.map((c) => fieldExpression(c)!);
   for (const constant of table.constantColumns ?? [])
-    fields.push(escaped(`CAST(${quoteLiteral(constant.value)} AS BINARY)`));
+    fields.push(`CAST(${quoteLiteral(constant.value)} AS BINARY)`);
   const times = table.columns
     .filter((c) => c.type.kind === 'time')
     .map((c) => `${quoteIdent(c.name)} < '00:00:00' OR ${quoteIdent(c.name)} > '24:00:00'`);
@@ -97,17 +99,21 @@ export function selectCopyLinesSql(
   const lineTag = times.length
     ? `IF(${times.join(' OR ')}, ${tag(LineTag.Check)}, ${tag(LineTag.Line)})`
     : tag(LineTag.Line);
-  let line = `CONCAT_WS('\\t', ${lineTag}, ${fields.join(', ')})`;
+  let line = `CONCAT_WS(X'FF', ${lineTag}, ${fields.join(', ')})`;
   const long = table.columns.filter(isLong).map((c) => `IFNULL(LENGTH(${quoteIdent(c.name)}), 0)`);
   if (long.length) {
-    const keys = key.map((k) => escaped(`CAST(${keyText(k, quoteIdent(k.name))} AS BINARY)`));
-    line = `IF(${long.join(' + ')} > ${longValueBytes}, CONCAT_WS('\\t', ${tag(LineTag.Key)}, ${keys.join(', ')}), ${line})`;
+    const keys = key.map((k) => {
+      const column = table.columns.find((c) => c.name === k.name)!;
+      const text = keyText(k, quoteIdent(k.name));
+      return textKinds.has(k.type.kind) ? utf8Bytes(column, text) : text;
+    });
+    line = `IF(${long.join(' + ')} > ${longValueBytes}, CONCAT_WS(X'FF', ${tag(LineTag.Key)}, ${keys.join(', ')}), ${line})`;
   }
   return selectRangeSql(table.ref, line, key, after, upTo);
 }
 
 /**
- * Per field of a line, its value from its unescaped text: as text fields are read, but bytes come as
+ * Per field of a joined line, its value from its bytes: as text fields are read, but bytes come as
  * bytea hex (`\x…`) and a timestamptz already ends in `+00`.
  */
 export function lineFieldDecoders(table: TableMeta): FieldDecoder[] {

@@ -47,6 +47,14 @@ const nullField = Buffer.from('\\N');
 /** Non-zero for the bytes a text scan stops at: those COPY text escapes, and NUL. */
 const special = new Uint8Array(256);
 for (const c of [backslash, tab, newline, carriageReturn, 0]) special[c] = 1;
+/** What separates the fields of a joined line ({@link ChunkEncoding.CopyTextLines}): a byte UTF-8 never holds. */
+export const joinedSeparator = 0xff;
+/** A joined line's NULL: a field of this one byte, which UTF-8 never holds either. */
+export const joinedNull = 0xfe;
+/** Non-zero for the bytes a joined line's scan stops at: those of {@link special}, separators and NULLs. */
+const joinedSpecial = Uint8Array.from(special);
+joinedSpecial[joinedSeparator] = 1;
+joinedSpecial[joinedNull] = 1;
 /** Verbatim kinds whose text may hold bytes COPY text escapes; the others are digits and the like. */
 const textKinds: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'json', 'enum']);
 
@@ -97,10 +105,11 @@ export async function* copyTextFromFields(
 }
 
 /**
- * Writes COPY text lines a source's server built ({@link ChunkEncoding.CopyTextLines}) as pieces: the
- * bytes of each line are copied once. The lines a check of the target's limits could change are taken
- * apart and written as text fields are: those the server tagged, and those that hold what the checks
- * look for ({@link suspectTest}), searched for a piece at a time. A row the server left to its key is
+ * Writes the lines a source's server joined ({@link ChunkEncoding.CopyTextLines}) as COPY text pieces:
+ * each line is scanned once, its separators becoming tabs and the bytes COPY escapes escaped. The lines
+ * a check of the target's limits could change are taken apart and written as text fields are: those
+ * the server tagged, those holding a NUL byte (found by the scan), and those holding what a date check
+ * looks for ({@link zeroDateTest}, searched for a piece at a time). A row the server left to its key is
  * fetched, and its values checked and encoded as rows are.
  */
 export async function* copyTextFromLines(
@@ -111,14 +120,14 @@ export async function* copyTextFromLines(
     fieldWays(types, data.checks),
     data.decoders,
     data.checks ?? [],
-    suspectTest(types, data.checks),
+    zeroDateTest(types, data.checks),
   );
   for await (const batch of rowBatches(data.rows))
     for (const row of batch) {
       const line = row[0] as Buffer;
       let ready: boolean;
       if (line[0] === LineTag.Line) ready = pieces.joined(line, 2);
-      else if (line[0] === LineTag.Check) ready = pieces.line(fieldsOfLine(line, 2));
+      else if (line[0] === LineTag.Check) ready = pieces.line(fieldsOfJoinedLine(line, 2));
       else ready = pieces.values(await fetched(data, line));
       if (ready) for (const piece of pieces.take()) yield piece;
     }
@@ -131,7 +140,7 @@ async function fetched(
   line: Buffer,
 ): Promise<Row> {
   if (line[0] !== LineTag.Key) throw new Error(`a COPY text line tagged ${line[0]}`);
-  const key = fieldsOfLine(line, 2).map((field) => (field as Buffer).toString('utf8'));
+  const key = fieldsOfJoinedLine(line, 2).map((field) => (field as Buffer).toString('utf8'));
   const row = await data.fetchRow(key);
   // Deleted while its chunk was read: reading the chunk again gives a consistent count.
   if (!row)
@@ -147,24 +156,32 @@ const zeroYear = Buffer.from('0000-');
 const dateKinds: ReadonlySet<LogicalKind> = new Set(['date', 'timestamp', 'timestamptz']);
 
 /**
- * What a line holds when a check of PostgreSQL's limits could change it: a NUL byte (texts), or `-00`
- * or `0000-` (dates and timestamps: every MySQL zero date has one, no other date does). Texts that merely
- * contain those bytes are taken apart too, which costs time, not correctness. Undefined without checks.
+ * Whether COPY text may hold a date a check of PostgreSQL's limits changes: `-00` or `0000-` (every
+ * MySQL zero date has one, no other date does). Texts that merely contain those bytes are taken apart
+ * too, which costs time, not correctness. Undefined where no date column is checked.
  */
-function suspectTest(
+function zeroDateTest(
   types: LogicalType[],
   checks: (ValueCheck | undefined)[] | undefined,
 ): ((bytes: Buffer) => boolean) | undefined {
-  const checked = types.filter((_, i) => checks?.[i] !== undefined);
-  const nul = checked.some((t) => nulOnlyKinds.has(t.kind));
-  const dates = checked.some((t) => dateKinds.has(t.kind));
-  if (!nul && !dates) return undefined;
-  return (bytes) =>
-    (nul && bytes.includes(0)) || (dates && (bytes.includes(zeroMonthOrDay) || bytes.includes(zeroYear)));
+  const dates = types.some((t, i) => checks?.[i] !== undefined && dateKinds.has(t.kind));
+  return dates ? (bytes) => bytes.includes(zeroMonthOrDay) || bytes.includes(zeroYear) : undefined;
+}
+
+/** The fields of a joined line from byte `from` on: `Buffer`s as the server sent them, and null. */
+export function fieldsOfJoinedLine(line: Buffer, from = 0): Row {
+  const fields: Row = [];
+  for (let start = from; ;) {
+    const at = line.indexOf(joinedSeparator, start);
+    const end = at === -1 ? line.length : at;
+    fields.push(end === start + 1 && line[start] === joinedNull ? null : line.subarray(start, end));
+    if (at === -1) return fields;
+    start = end + 1;
+  }
 }
 
 /** The fields of a COPY text line from byte `from` on, unescaped: `Buffer`s, and null for `\N`. */
-export function fieldsOfLine(line: Buffer, from = 0): Row {
+export function fieldsOfCopyLine(line: Buffer, from = 0): Row {
   const fields: Row = [];
   for (let start = from; ;) {
     const tabAt = line.indexOf(tab, start);
@@ -195,10 +212,10 @@ export class CopyTextPieces {
   private out = Buffer.allocUnsafe(pieceBytes);
   private at = 0;
   private ready: Buffer[] = [];
-  /** Where the lines copied by {@link joined} and not yet searched start, or -1. */
+  /** Where the lines written by {@link joined} and not yet searched start, or -1. */
   private unsearched = -1;
 
-  /** With `suspect`, lines copied whole are searched for what a check could change (see {@link joined}). */
+  /** With `suspect`, joined lines are searched for what a check could change (see {@link joined}). */
   constructor(
     private readonly ways: FieldWay[],
     private readonly decoders: FieldDecoder[],
@@ -207,15 +224,43 @@ export class CopyTextPieces {
   ) {}
 
   /**
-   * Appends a COPY text line from byte `from` on, copied whole; true when pieces are ready. Before the
-   * piece goes out, those lines are searched together, and the ones `suspect` finds written again as
-   * fields, so their checks run.
+   * Appends a joined line from byte `from` on as a COPY text line; true when pieces are ready. Runs
+   * without a separator, NULL or byte to escape are copied whole. A line holding a NUL byte is written
+   * as text fields instead (PostgreSQL's check must see it); before the piece goes out, the joined
+   * lines are searched together, and the ones `suspect` finds written again as fields, so their checks run.
    */
   joined(line: Buffer, from: number): boolean {
-    this.room(line.length - from + 1);
-    if (this.unsearched < 0) this.unsearched = this.at;
-    this.at = copyRun(line, from, line.length, this.out, this.at);
-    this.out[this.at++] = newline;
+    this.room(2 * (line.length - from) + 1);
+    const start = this.at;
+    const out = this.out;
+    let at = start;
+    let run = from;
+    for (let i = from; i < line.length; i++) {
+      const c = line[i]!;
+      if (joinedSpecial[c] === 0) continue;
+      at = copyRun(line, run, i, out, at);
+      run = i + 1;
+      if (c === joinedSeparator) out[at++] = tab;
+      else if (c === joinedNull) {
+        const whole =
+          (i === from || line[i - 1] === joinedSeparator) &&
+          (i + 1 === line.length || line[i + 1] === joinedSeparator);
+        if (whole) {
+          out[at++] = backslash;
+          out[at++] = 0x4e; // N
+        } else out[at++] = c;
+      } else if (c === 0) {
+        this.at = start;
+        return this.line(fieldsOfJoinedLine(line, from));
+      } else {
+        out[at++] = backslash;
+        out[at++] = escapeLetter[c]!;
+      }
+    }
+    at = copyRun(line, run, line.length, out, at);
+    out[at++] = newline;
+    this.at = at;
+    if (this.unsearched < 0) this.unsearched = start;
     if (this.at >= pieceBytes) this.flush();
     return this.ready.length > 0;
   }
@@ -285,7 +330,7 @@ export class CopyTextPieces {
     for (let start = 0; start < lines.length;) {
       const end = lines.indexOf(newline, start);
       const line = lines.subarray(start, end);
-      if (this.suspect(line)) this.line(fieldsOfLine(line));
+      if (this.suspect(line)) this.line(fieldsOfCopyLine(line));
       else {
         this.bytes(line, 0, line.length);
         this.byte(newline);
