@@ -8,7 +8,6 @@ import { asyncRows, collect } from '../fixtures/edge-values';
 import {
   copyTextFromFields,
   copyTextFromLines,
-  fieldsOfCopyLine,
   fieldsOfJoinedLine,
 } from '../../src/connectors/postgres/copy-text-fields';
 import { decodeCopyLine, encodeCopyLine } from '../../src/connectors/postgres/postgres-copy-text';
@@ -216,11 +215,6 @@ describe('lines a server joined', () => {
   it('takes a joined line apart into its fields, the 0xFE field as null', () => {
     const joined = line('L', '1', 'a\tb', null, 'þ', '')[0] as Buffer;
     expect(texts(fieldsOfJoinedLine(joined, 2))).toEqual(['1', 'a\tb', null, 'þ', '']);
-  });
-
-  it('takes a COPY text line apart into unescaped fields, \\N as null', () => {
-    const fields = fieldsOfCopyLine(Buffer.from('1\tab\\tc\t\\N\t\\\\N\tx\\ny\\\\', 'utf8'));
-    expect(texts(fields)).toEqual(['1', 'ab\tc', null, '\\N', 'x\ny\\']);
   });
 
   it('escapes lines into COPY text, checks only the ones that may need it, and encodes a fetched row', async () => {
