@@ -100,6 +100,11 @@ export type ChunkData =
     }
   | { encoding: typeof ChunkEncoding.Rows; rows: AsyncIterable<Row> };
 
+/** What separates the fields of a {@link ChunkEncoding.CopyTextLines} row: a byte UTF-8 never holds. */
+export const joinedSeparator = 0xff;
+/** A {@link ChunkEncoding.CopyTextLines} row's NULL: a field of this one byte, which UTF-8 never holds either. */
+export const joinedNull = 0xfe;
+
 /** The first byte of a {@link ChunkEncoding.CopyTextLines} row. */
 export const LineTag = {
   /** The row's fields: the server found nothing a check of the target could change. */

@@ -25,6 +25,9 @@ export type LogicalType =
 /** The names of the logical type kinds. */
 export type LogicalKind = LogicalType['kind'];
 
+/** The kinds whose value is free text: any character of the column's character set, escapes included. */
+export const textualKinds: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'json', 'enum']);
+
 /** Prints a logical type the way plans and reports show it, e.g. `decimal(12,2)`. */
 export function formatLogicalType(type: LogicalType): string {
   switch (type.kind) {

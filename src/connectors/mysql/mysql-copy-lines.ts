@@ -1,5 +1,5 @@
-import { LineTag, type FieldDecoder, type KeyTuple } from '../../core/connector';
-import type { LogicalType } from '../../core/logical-types';
+import { joinedNull, joinedSeparator, LineTag, type FieldDecoder, type KeyTuple } from '../../core/connector';
+import { textualKinds, type LogicalType } from '../../core/logical-types';
 import type { ColumnMeta, TableMeta } from '../../core/table';
 import { keyText, quoteIdent, selectRangeSql, type KeyColumn, type Statement } from './mysql-dialect';
 import { baseNativeType, fieldDecoder, quoteLiteral } from './mysql-types';
@@ -17,6 +17,11 @@ import { baseNativeType, fieldDecoder, quoteLiteral } from './mysql-types';
  * the server returns NULL for a string longer than `max_allowed_packet` (16 MB by default on MariaDB).
  */
 export const longValueBytes = 256 * 1024;
+
+/** The joined line's separator and NULL as SQL byte literals (`X'FF'`, `X'FE'`). */
+const byteLiteral = (byte: number): string => `X'${byte.toString(16).toUpperCase()}'`;
+const separatorBytes = byteLiteral(joinedSeparator);
+const nullBytes = byteLiteral(joinedNull);
 
 /** A text's UTF-8 bytes: utf8mb4, utf8mb3 and ascii columns are already, others are converted. */
 function utf8Bytes(column: ColumnMeta, expression: string): string {
@@ -63,10 +68,8 @@ function fieldExpression(column: ColumnMeta): string | null {
   if (field === null || column.unmapped) return null;
   if (!column.nullable) return field;
   // IFNULL takes the character set of its other argument, in which 0xFE is no character: bytes on both sides.
-  return `IFNULL(CAST(${field} AS BINARY), X'FE')`;
+  return `IFNULL(CAST(${field} AS BINARY), ${nullBytes})`;
 }
-
-const textKinds: ReadonlySet<string> = new Set(['string', 'text', 'json', 'enum']);
 
 /** Long texts and blobs: the values whose length decides whether the server builds a row's line. */
 const isLong = (column: ColumnMeta): boolean =>
@@ -99,30 +102,26 @@ export function selectCopyLinesSql(
   const lineTag = times.length
     ? `IF(${times.join(' OR ')}, ${tag(LineTag.Check)}, ${tag(LineTag.Line)})`
     : tag(LineTag.Line);
-  let line = `CONCAT_WS(X'FF', ${lineTag}, ${fields.join(', ')})`;
+  let line = `CONCAT_WS(${separatorBytes}, ${lineTag}, ${fields.join(', ')})`;
   const long = table.columns.filter(isLong).map((c) => `IFNULL(LENGTH(${quoteIdent(c.name)}), 0)`);
   if (long.length) {
     const keys = key.map((k) => {
       const column = table.columns.find((c) => c.name === k.name)!;
       const text = keyText(k, quoteIdent(k.name));
-      return textKinds.has(k.type.kind) ? utf8Bytes(column, text) : text;
+      return textualKinds.has(k.type.kind) ? utf8Bytes(column, text) : text;
     });
-    line = `IF(${long.join(' + ')} > ${longValueBytes}, CONCAT_WS(X'FF', ${tag(LineTag.Key)}, ${keys.join(', ')}), ${line})`;
+    line = `IF(${long.join(' + ')} > ${longValueBytes}, CONCAT_WS(${separatorBytes}, ${tag(LineTag.Key)}, ${keys.join(', ')}), ${line})`;
   }
   return selectRangeSql(table.ref, line, key, after, upTo);
 }
 
 /**
- * Per field of a joined line, its value from its bytes: as text fields are read, but bytes come as
+ * A column's field in a joined line, read into its value: as text fields are read, but bytes come as
  * bytea hex (`\x…`) and a timestamptz already ends in `+00`.
  */
-export function lineFieldDecoders(table: TableMeta): FieldDecoder[] {
-  const decoders = table.columns.map((c): FieldDecoder => {
-    if (c.type.kind === 'bytes') return (field) => Buffer.from(field.toString('latin1', 2), 'hex');
-    const decode = fieldDecoder(c.type);
-    if (c.type.kind === 'timestamptz') return (field) => decode(field.subarray(0, field.length - 3));
-    return decode;
-  });
-  const constant = fieldDecoder({ kind: 'text' });
-  return [...decoders, ...(table.constantColumns ?? []).map(() => constant)];
+export function lineFieldDecoder(column: ColumnMeta): FieldDecoder {
+  if (column.type.kind === 'bytes') return (field) => Buffer.from(field.toString('latin1', 2), 'hex');
+  const decode = fieldDecoder(column.type);
+  if (column.type.kind === 'timestamptz') return (field) => decode(field.subarray(0, field.length - 3));
+  return decode;
 }

@@ -6,6 +6,7 @@ import {
   type DiscoverPage,
   type KeyTuple,
   type Row,
+  type Value,
   type Source,
   type TableSelection,
 } from '../../core/connector';
@@ -19,7 +20,7 @@ import {
 } from '../../core/partitions';
 import { matchesSelection } from '../../core/selection';
 import { tableLabel, type ColumnMeta, type TableMeta } from '../../core/table';
-import { copyLinesFit, lineFieldDecoders, selectCopyLinesSql } from './mysql-copy-lines';
+import { copyLinesFit, lineFieldDecoder, selectCopyLinesSql } from './mysql-copy-lines';
 import {
   chunkBoundSql,
   quoteIdent,
@@ -340,8 +341,8 @@ export class MysqlSource implements Source {
         ? {
             encoding: ChunkEncoding.CopyTextLines,
             rows,
-            decoders: lineFieldDecoders(table),
-            fetchRow: (values) => this.fetchRow(table, key, values),
+            decoders: [...table.columns.map(lineFieldDecoder), ...constants.map(() => constantText)],
+            fetchRow: (values) => this.fetchRow(table, key, values, readers),
           }
         : asText
           ? {
@@ -359,14 +360,19 @@ export class MysqlSource implements Source {
     };
   }
 
-  /** The row with one key, as values (for a line the server could not build). */
-  private async fetchRow(table: TableMeta, key: KeyColumn[], values: KeyTuple): Promise<Row | null> {
+  /** The row with one key, read as values by `readers` (for a line the server could not build). */
+  private async fetchRow(
+    table: TableMeta,
+    key: KeyColumn[],
+    values: KeyTuple,
+    readers: ((raw: unknown) => Value)[],
+  ): Promise<Row | null> {
     const { sql, params } = selectRowSql(table.ref, table.columns, key, values);
     try {
       const [rows] = await this.pool.promise().query({ sql, values: params, rowsAsArray: true });
       const raw = (rows as unknown[][])[0];
       if (!raw) return null;
-      const row = raw.map((value, i) => valueReader(table.columns[i]!.type)(value));
+      const row = raw.map((value, i) => readers[i]!(value));
       return [...row, ...(table.constantColumns ?? []).map((c) => c.value)];
     } catch (e) {
       throw classifyMysqlError(e, { table: tableLabel(table.ref) });

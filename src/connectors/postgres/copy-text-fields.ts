@@ -1,4 +1,6 @@
 import {
+  joinedNull,
+  joinedSeparator,
   LineTag,
   verbatimTextKinds,
   type ChunkData,
@@ -9,7 +11,7 @@ import {
   type ValueCheck,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import type { LogicalKind, LogicalType } from '../../core/logical-types';
+import { textualKinds, type LogicalKind, type LogicalType } from '../../core/logical-types';
 import { rowBatches } from '../../core/row-batches';
 import { slicesOf } from '../../core/text-slices';
 import { encodeCopyValue } from './postgres-copy-text';
@@ -37,10 +39,6 @@ const nullField = Buffer.from('\\N');
 /** Non-zero for the bytes a text scan stops at: those COPY text escapes, and NUL. */
 const special = new Uint8Array(256);
 for (const c of [backslash, tab, newline, carriageReturn, 0]) special[c] = 1;
-/** What separates the fields of a joined line ({@link ChunkEncoding.CopyTextLines}): a byte UTF-8 never holds. */
-export const joinedSeparator = 0xff;
-/** A joined line's NULL: a field of this one byte, which UTF-8 never holds either. */
-export const joinedNull = 0xfe;
 /** Non-zero for the bytes the copy of a joined line stops at: those of {@link special}, separators and NULLs. */
 const joinedStops = Uint8Array.from(special);
 joinedStops[joinedSeparator] = 1;
@@ -67,8 +65,6 @@ function zeroDateAt(line: Buffer, i: number, from: number): boolean {
     line[i - 4] === zero
   );
 }
-/** Verbatim kinds whose text may hold bytes COPY text escapes; the others are digits and the like. */
-const textKinds: ReadonlySet<LogicalKind> = new Set(['string', 'text', 'json', 'enum']);
 
 /** How one column's fields become COPY text. */
 const FieldWay = {
@@ -88,7 +84,7 @@ function fieldWays(types: LogicalType[], checks: (ValueCheck | undefined)[] | un
   return types.map((type, i) => {
     const checked = checks?.[i] !== undefined;
     if (!verbatimTextKinds.has(type.kind)) return FieldWay.Decoded;
-    const text = textKinds.has(type.kind);
+    const text = textualKinds.has(type.kind);
     if (!checked) return text ? FieldWay.Escaped : FieldWay.Raw;
     return text && nulOnlyKinds.has(type.kind) ? FieldWay.EscapedUnlessNul : FieldWay.Decoded;
   });
