@@ -217,6 +217,22 @@ describe('lines a server joined', () => {
     expect(texts(fieldsOfJoinedLine(joined, 2))).toEqual(['1', 'a\tb', null, 'þ', '']);
   });
 
+  it('fails a row the server returned no line for, saying why', async () => {
+    const lines = copyTextFromLines(
+      {
+        encoding: 'copy-text-lines',
+        rows: asyncRows([line('L', '1', 'a', '2020-01-01'), [null]]),
+        decoders: lineTypes.map(fieldDecoder),
+        fetchRow: () => Promise.resolve(null),
+      },
+      lineTypes,
+    );
+    await expect(collect(lines)).rejects.toMatchObject({
+      code: 'OUT_OF_RANGE',
+      message: expect.stringContaining('max_allowed_packet') as unknown,
+    });
+  });
+
   it('escapes lines into COPY text, checks only the ones that may need it, and encodes a fetched row', async () => {
     const seen: Value[] = [];
     const record: ValueCheck = (value) => {

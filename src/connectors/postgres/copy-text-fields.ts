@@ -130,7 +130,13 @@ export async function* copyTextFromLines(
   const zeroDates = types.some((t, i) => checks[i] !== undefined && dateKinds.has(t.kind));
   for await (const batch of rowBatches(data.rows))
     for (const row of batch) {
-      const line = row[0] as Buffer;
+      const line = row[0] as Buffer | null;
+      // CONCAT_WS gives NULL for a result over max_allowed_packet, which the K guard leaves only to a very low setting.
+      if (line === null)
+        throw new MigrationError(
+          ErrorCode.OutOfRange,
+          "the source returned no line for a row longer than its max_allowed_packet; raise the server's max_allowed_packet",
+        );
       let ready: boolean;
       if (line[0] === LineTag.Line) ready = pieces.joined(line, 2, zeroDates);
       else if (line[0] === LineTag.Check) ready = pieces.line(fieldsOfJoinedLine(line, 2));
