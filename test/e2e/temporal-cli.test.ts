@@ -12,13 +12,18 @@ import { useStack } from '../support/stack';
 const stack = useStack('tcli');
 const { source, schema, taskQueue } = stack;
 
-/** Runs the real `temporal` CLI against the test server and parses its JSON output; fails on a non-zero exit. */
+/**
+ * Runs the real `temporal` CLI against the test server and parses its JSON output; fails on a non-zero
+ * exit, or after 50 s with the command named, so a hang shows which step it was.
+ */
 async function temporal<T>(...args: string[]): Promise<T> {
   const { stdout } = await promisify(execFile)(
     'temporal',
     [...args, '--address', services.temporalAddress, '--output', 'json'],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 50_000 },
+  ).catch((e: Error & { killed?: boolean }) => {
+    throw new Error(`temporal ${args.join(' ')}: ${e.killed ? 'no answer in 50 s' : e.message}`);
+  });
   // Some commands (signal) print nothing on success.
   return (stdout.trim() ? JSON.parse(stdout) : undefined) as T;
 }

@@ -71,7 +71,14 @@ export function useStack(name: string, options: StackOptions = {}): Stack {
     const exit = worker?.unaskedExit();
     if (exit) throw new Error(exit);
   };
-  beforeEach(workerAlive);
+  beforeEach(({ onTestFailed }) => {
+    workerAlive();
+    // A failed or timed-out test shows what the worker was doing, so a rare failure can be diagnosed from the CI log.
+    onTestFailed(() => {
+      const output = worker?.output();
+      if (output) console.error(`[${taskQueue}] the worker's last output:\n${output.slice(-6000)}`);
+    });
+  });
   afterEach(workerAlive);
 
   afterAll(async () => {
