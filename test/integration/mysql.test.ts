@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyLinesFit } from '../../src/connectors/mysql/mysql-copy-lines';
 import { quoteIdent } from '../../src/connectors/mysql/mysql-dialect';
 import { decodeCopyLine, escapeCopyField } from '../../src/connectors/postgres/postgres-copy-text';
 import { copyTextFromFields, copyTextFromLines } from '../../src/connectors/postgres/copy-text-fields';
@@ -13,6 +14,7 @@ import type { RowDataPacket } from 'mysql2';
 import {
   verbatimTextKinds,
   type Checkpoint,
+  type ChunkEncoding,
   type ChunkStream,
   type Row,
   type Value,
@@ -72,6 +74,7 @@ async function copy(
   to: MysqlTarget,
   targetName: string,
   chunkRows: number,
+  encoding: ChunkEncoding = 'rows',
 ): Promise<Checkpoint> {
   const targetRef = { schema: targetDb, name: targetName };
   const taskId = `it/${targetName}`;
@@ -85,7 +88,7 @@ async function copy(
   for (;;) {
     const range = await source.nextChunk(table, checkpoint.cursor, chunkRows);
     if (!range) break;
-    const chunk = await source.read(table, range, 'rows');
+    const chunk = await source.read(table, range, encoding);
     checkpoint = await to.writeChunk({ taskId, table, targetRef, range, previous: checkpoint, chunk });
   }
   await to.analyze(targetRef);
@@ -602,28 +605,42 @@ describe('MysqlTarget against MariaDB', () => {
   it.each([
     ['LOAD DATA LOCAL INFILE', target],
     ['multi-row INSERT (LOAD DATA refused)', insertTarget],
-  ])('copies MySQL → MySQL through %s with every value unchanged', async (_path, to) => {
-    const label = to === target ? 'load' : 'insert';
-    for (const [table, chunkRows] of [
-      ['edges', 2],
-      ['mixed', 700],
-      ['native', 2],
-      ['thirds', 50],
-    ] as const) {
-      const meta1 = await meta(name(table));
-      const checkpoint = await copy(meta1, to, `${table}_${label}`, chunkRows);
-      const expected = await readAll(source, meta1);
-      expect(checkpoint).toMatchObject({ rowsRead: expected.length, rowsWritten: expected.length });
-      const copied = await meta(`${table}_${label}`, targetSource, targetDb);
-      expect(copied.columns.map((c) => c.nativeType)).toEqual(meta1.columns.map((c) => c.nativeType));
-      expect(copied.primaryKey).toEqual(meta1.primaryKey);
-      expect(await readAll(targetSource, copied)).toEqual(expected);
-    }
-    const [spot] = await admin.query(
-      `SELECT ST_AsText(spot) AS wkt, ST_SRID(spot) AS srid FROM ${quoteIdent(targetDb)}.${quoteIdent(`native_${label}`)} WHERE id = 1`,
-    );
-    expect(spot).toEqual([{ wkt: 'POINT(1.5 -2.25)', srid: 4326 }]);
-  });
+  ])(
+    'copies MySQL → MySQL through %s with every value unchanged, as rows and as joined lines',
+    async (_path, to) => {
+      const label = to === target ? 'load' : 'insert';
+      for (const [table, chunkRows] of [
+        ['edges', 2],
+        ['mixed', 700],
+        ['native', 2],
+        ['thirds', 50],
+        ['pairs', 30],
+        // Zero dates, a time past 24:00 (its line tagged C), NUL bytes, latin1 and a row fetched by its key (K).
+        ['oddities', 2],
+      ] as const) {
+        const found = await meta(name(table));
+        // Five rows, one of 300 KB, would make `oddities` a table of wide rows, never read as lines.
+        const meta1 = table === 'oddities' ? { ...found, estimatedBytes: found.estimatedRows * 200 } : found;
+        const expected = await readAll(source, meta1);
+        // The joined lines for every table they fit (all but the unmapped types of `native`).
+        const encodings: ChunkEncoding[] = table === 'native' ? ['rows'] : ['rows', 'copy-text-lines'];
+        expect(copyLinesFit(meta1)).toBe(table !== 'native');
+        for (const encoding of encodings) {
+          const copiedName = `${table}_${label}_${encoding === 'rows' ? 'rows' : 'lines'}`;
+          const checkpoint = await copy(meta1, to, copiedName, chunkRows, encoding);
+          expect(checkpoint).toMatchObject({ rowsRead: expected.length, rowsWritten: expected.length });
+          const copied = await meta(copiedName, targetSource, targetDb);
+          expect(copied.columns.map((c) => c.nativeType)).toEqual(meta1.columns.map((c) => c.nativeType));
+          expect(copied.primaryKey).toEqual(meta1.primaryKey);
+          expect(await readAll(targetSource, copied)).toEqual(expected);
+        }
+      }
+      const [spot] = await admin.query(
+        `SELECT ST_AsText(spot) AS wkt, ST_SRID(spot) AS srid FROM ${quoteIdent(targetDb)}.${quoteIdent(`native_${label}_rows`)} WHERE id = 1`,
+      );
+      expect(spot).toEqual([{ wkt: 'POINT(1.5 -2.25)', srid: 4326 }]);
+    },
+  );
 
   it.each([
     ['LOAD DATA LOCAL INFILE', target],

@@ -5,11 +5,9 @@ import type { LogicalType } from '../../src/core/logical-types';
 import { rowsFromBatches } from '../../src/core/row-batches';
 import { fieldDecoder } from '../../src/connectors/mysql/mysql-types';
 import { asyncRows, collect } from '../fixtures/edge-values';
-import {
-  copyTextFromFields,
-  copyTextFromLines,
-  fieldsOfJoinedLine,
-} from '../../src/connectors/postgres/copy-text-fields';
+import { joinedLine } from '../fixtures/joined-lines';
+import { copyTextFromFields, copyTextFromLines } from '../../src/connectors/postgres/copy-text-fields';
+import { fieldsOfJoinedLine } from '../../src/core/joined-lines';
 import { decodeCopyLine, encodeCopyLine } from '../../src/connectors/postgres/postgres-copy-text';
 import { postgresValueLimits } from '../../src/connectors/postgres/postgres-types';
 
@@ -202,13 +200,7 @@ describe('text fields to COPY text', () => {
 
 describe('lines a server joined', () => {
   const lineTypes: LogicalType[] = [{ kind: 'int64' }, { kind: 'text' }, { kind: 'date' }];
-  /** A joined line: a tag, then each field after 0xFF; NULL is the one byte 0xFE. */
-  const line = (tag: string, ...fields: (string | null)[]): Row => [
-    Buffer.concat([
-      Buffer.from(tag),
-      ...fields.flatMap((f) => [Buffer.from([0xff]), f === null ? Buffer.from([0xfe]) : Buffer.from(f)]),
-    ]),
-  ];
+  const line = joinedLine;
   const texts = (row: Row): (string | null)[] =>
     row.map((f) => (f === null ? null : (f as Buffer).toString('utf8')));
 

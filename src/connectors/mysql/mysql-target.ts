@@ -17,6 +17,7 @@ import {
 } from '../../core/connector';
 import { checkpointFromRow, checkpointMoved, conflictOr, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
+import type { JoinedLines } from '../../core/joined-lines';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
   checkpointTable,
@@ -33,6 +34,7 @@ import {
   upsertSql,
   targetColumnType,
 } from './mysql-dialect';
+import { loadDataFromLines, LoadDataPieces, rowsOfLines } from './load-data-lines';
 import {
   createPartitionedSql,
   keyCasts,
@@ -80,10 +82,11 @@ interface LoadResult {
 /**
  * Writes MySQL/MariaDB tables with LOAD DATA LOCAL INFILE (or multi-row INSERTs where the server
  * refuses it), each chunk in one InnoDB transaction with its checkpoint row. PostgreSQL's COPY text
- * is transcoded into LOAD DATA text field by field, decoding only the values that need it.
+ * is transcoded into LOAD DATA text field by field, decoding only the values that need it; lines a
+ * MySQL source's server joined are copied into it byte by byte.
  */
 export class MysqlTarget implements Target {
-  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.CopyTextLines, ChunkEncoding.Rows] as const;
   readonly loadsBeforeClaim = true;
   readonly previewsDdl = true;
   /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
@@ -439,35 +442,12 @@ export class MysqlTarget implements Target {
       const socket = (conn.connection as unknown as { stream?: Writable }).stream;
       async function* pieces(): AsyncGenerator<Buffer> {
         started = true;
-        let text = '';
         // mysql2 writes file data without waiting for the socket; wait here so memory stays bounded
         // (to about one piece queued: a wide line's bytes come in pieces of 16–64 KB).
-        async function* bytes(piece: string | Buffer): AsyncGenerator<Buffer> {
+        for await (const piece of loadDataText(chunk.data, table)) {
           if (socket && socket.writableLength >= loadDataPieceBytes) await once(socket, 'drain');
-          yield typeof piece === 'string' ? Buffer.from(piece) : piece;
+          yield piece;
         }
-        for await (const lines of loadDataLines(chunk.data, table))
-          for (const line of lines) {
-            if (typeof line === 'string' && line.length < loadDataPieceBytes) text += line;
-            else
-              for (const part of typeof line === 'string' ? [line] : line) {
-                if (typeof part === 'string' && part.length < loadDataPieceBytes) {
-                  text += part;
-                  continue;
-                }
-                // A wide part (a 10 MB value) goes out in slices, never joined into one more string,
-                // so only one slice at a time is bytes.
-                if (text) yield* bytes(text);
-                text = '';
-                for (const slice of typeof part === 'string' ? slicesOf(part, loadDataPieceBytes) : [part])
-                  yield* bytes(slice);
-              }
-            text += '\n';
-            if (text.length < loadDataPieceBytes) continue;
-            yield* bytes(text);
-            text = '';
-          }
-        if (text) yield* bytes(text);
         ended = true;
       }
       try {
@@ -560,8 +540,47 @@ function* lazily<T>(items: T[], map: (item: T) => LoadDataLine): Generator<LoadD
   for (const item of items) yield map(item);
 }
 
+/** The chunk as LOAD DATA text, in pieces of about {@link loadDataPieceBytes}. */
+function loadDataText(data: ChunkData, table: TableMeta): AsyncGenerator<Buffer> {
+  if (data.encoding !== ChunkEncoding.CopyTextLines) return textPieces(loadDataLines(data, table));
+  const encode = rowEncoder(table);
+  const kinds = table.columns.map((c) => c.type.kind);
+  const pieces = new LoadDataPieces(kinds, (row) => loadDataParts(encode(row)).join(''), loadDataPieceBytes);
+  return loadDataFromLines(data, pieces);
+}
+
+/** LOAD DATA lines as pieces of bytes, newlines added; a wide line's parts go out in slices, never joined. */
+async function* textPieces(lines: AsyncIterable<Iterable<LoadDataLine>>): AsyncGenerator<Buffer> {
+  let text = '';
+  for await (const batch of lines)
+    for (const line of batch) {
+      if (typeof line === 'string' && line.length < loadDataPieceBytes) text += line;
+      else
+        for (const part of typeof line === 'string' ? [line] : line) {
+          if (typeof part === 'string' && part.length < loadDataPieceBytes) {
+            text += part;
+            continue;
+          }
+          // A wide part (a 10 MB value) goes out in slices, never joined into one more string,
+          // so only one slice at a time is bytes.
+          if (text) yield Buffer.from(text);
+          text = '';
+          for (const slice of typeof part === 'string' ? slicesOf(part, loadDataPieceBytes) : [part])
+            yield typeof slice === 'string' ? Buffer.from(slice) : slice;
+        }
+      text += '\n';
+      if (text.length < loadDataPieceBytes) continue;
+      yield Buffer.from(text);
+      text = '';
+    }
+  if (text) yield Buffer.from(text);
+}
+
 /** The chunk's LOAD DATA lines (without newlines), a batch of rows or a piece of COPY text at a time. */
-async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator<Iterable<LoadDataLine>> {
+async function* loadDataLines(
+  data: Exclude<ChunkData, JoinedLines>,
+  table: TableMeta,
+): AsyncGenerator<Iterable<LoadDataLine>> {
   if (data.encoding === ChunkEncoding.Rows) {
     const encode = rowEncoder(table);
     for await (const batch of rowBatches(data.rows))
@@ -580,6 +599,7 @@ async function* loadDataLines(data: ChunkData, table: TableMeta): AsyncGenerator
 /** The chunk's rows, COPY text decoded (and checked) field by field. */
 function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   if (data.encoding === ChunkEncoding.Rows) return data.rows;
+  if (data.encoding === ChunkEncoding.CopyTextLines) return rowsOfLines(data);
   const transcoder = copyTextTranscoder(table, data.checks);
   return rowsFromBatches(
     (async function* () {
@@ -588,8 +608,10 @@ function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   );
 }
 
-/** The COPY text stream of a chunk that is not rows: MySQL targets take no other encoding. */
-function copyTextOf(data: Exclude<ChunkData, { encoding: typeof ChunkEncoding.Rows }>): Readable {
+/** The COPY text stream of a chunk that is neither rows nor joined lines: MySQL targets take no other encoding. */
+function copyTextOf(
+  data: Exclude<ChunkData, { encoding: typeof ChunkEncoding.Rows } | JoinedLines>,
+): Readable {
   if (data.encoding !== ChunkEncoding.PgCopyText)
     throw new MigrationError(ErrorCode.Internal, `a MySQL target cannot write ${data.encoding}`);
   return data.stream;

@@ -1,16 +1,21 @@
+import { BytePieces, copyRun } from '../../core/byte-pieces';
 import {
   joinedNull,
   joinedSeparator,
   LineTag,
   verbatimTextKinds,
-  type ChunkData,
-  type ChunkEncoding,
   type FieldDecoder,
   type Row,
   type Value,
   type ValueCheck,
 } from '../../core/connector';
-import { ErrorCode, MigrationError } from '../../core/errors';
+import {
+  fieldsOfJoinedLine,
+  isNullField,
+  joinedLineOf,
+  keyedRow,
+  type JoinedLines,
+} from '../../core/joined-lines';
 import { textualKinds, type LogicalKind, type LogicalType } from '../../core/logical-types';
 import { rowBatches } from '../../core/row-batches';
 import { slicesOf } from '../../core/text-slices';
@@ -21,8 +26,6 @@ import { nulOnlyKinds } from './postgres-types';
 const pieceBytes = 64 * 1024;
 /** A field at least this long goes out on its own, between the pieces around it, never copied whole. */
 const wideFieldBytes = 1024 * 1024;
-/** Shorter runs are copied byte by byte: a native copy costs more than a loop over a few bytes. */
-const nativeCopyBytes = 32;
 
 const backslash = 0x5c;
 const tab = 0x09;
@@ -47,11 +50,6 @@ const dash = 0x2d;
 /** {@link joinedStops} and the dash, where a zero date must be found. */
 const joinedDateStops = Uint8Array.from(joinedStops);
 joinedDateStops[dash] = 1;
-
-/** Whether the 0xFE at `i` is a whole field (NULL), not a byte of one (never, in UTF-8 text). */
-const wholeField = (line: Buffer, i: number, from: number): boolean =>
-  (i === from || line[i - 1] === joinedSeparator) &&
-  (i + 1 === line.length || line[i + 1] === joinedSeparator);
 
 /** Whether the dash at `i` is that of a zero month or day (`-00`) or of a zero year (`0000-`). */
 function zeroDateAt(line: Buffer, i: number, from: number): boolean {
@@ -121,73 +119,33 @@ export async function* copyTextFromFields(
  * merely contains one costs time, not correctness). A row the server left to its key is fetched, and
  * its values checked and encoded as rows are.
  */
-export async function* copyTextFromLines(
-  data: Extract<ChunkData, { encoding: typeof ChunkEncoding.CopyTextLines }>,
-  types: LogicalType[],
-): AsyncGenerator<Buffer> {
+export async function* copyTextFromLines(data: JoinedLines, types: LogicalType[]): AsyncGenerator<Buffer> {
   const checks = data.checks ?? [];
   const pieces = new CopyTextPieces(fieldWays(types, data.checks), data.decoders, checks);
   const zeroDates = types.some((t, i) => checks[i] !== undefined && dateKinds.has(t.kind));
   for await (const batch of rowBatches(data.rows))
     for (const row of batch) {
-      const line = row[0] as Buffer | null;
-      // CONCAT_WS gives NULL for a result over max_allowed_packet, which the K guard leaves only to a very low setting.
-      if (line === null)
-        throw new MigrationError(
-          ErrorCode.OutOfRange,
-          "the source returned no line for a row longer than its max_allowed_packet; raise the server's max_allowed_packet",
-        );
+      const line = joinedLineOf(row);
       let ready: boolean;
       if (line[0] === LineTag.Line) ready = pieces.joined(line, 2, zeroDates);
       else if (line[0] === LineTag.Check) ready = pieces.line(fieldsOfJoinedLine(line, 2));
-      else ready = pieces.values(await fetched(data, line));
+      else ready = pieces.values(await keyedRow(data, line));
       if (ready) for (const piece of pieces.take()) yield piece;
     }
   for (const piece of pieces.take(true)) yield piece;
 }
 
-/** The row a {@link LineTag.Key} line names, fetched from the source. */
-async function fetched(
-  data: Extract<ChunkData, { encoding: typeof ChunkEncoding.CopyTextLines }>,
-  line: Buffer,
-): Promise<Row> {
-  if (line[0] !== LineTag.Key) throw new Error(`a COPY text line tagged ${line[0]}`);
-  const key = fieldsOfJoinedLine(line, 2).map((field) => (field as Buffer).toString('utf8'));
-  const row = await data.fetchRow(key);
-  // Deleted while its chunk was read: reading the chunk again gives a consistent count.
-  if (!row)
-    throw new MigrationError(
-      ErrorCode.Internal,
-      `the row keyed (${key.join(', ')}) went away during the read`,
-    );
-  return row;
-}
-
 const dateKinds: ReadonlySet<LogicalKind> = new Set(['date', 'timestamp', 'timestamptz']);
 
-/** The fields of a joined line from byte `from` on: `Buffer`s as the server sent them, and null. */
-export function fieldsOfJoinedLine(line: Buffer, from = 0): Row {
-  const fields: Row = [];
-  for (let start = from; ;) {
-    const at = line.indexOf(joinedSeparator, start);
-    const end = at === -1 ? line.length : at;
-    fields.push(end === start + 1 && line[start] === joinedNull ? null : line.subarray(start, end));
-    if (at === -1) return fields;
-    start = end + 1;
-  }
-}
-
 /** Builds COPY text lines into pieces of bytes. */
-export class CopyTextPieces {
-  private out = Buffer.allocUnsafe(pieceBytes);
-  private at = 0;
-  private ready: Buffer[] = [];
-
+export class CopyTextPieces extends BytePieces {
   constructor(
     private readonly ways: FieldWay[],
     private readonly decoders: FieldDecoder[],
     private readonly checks: (ValueCheck | undefined)[],
-  ) {}
+  ) {
+    super(pieceBytes);
+  }
 
   /**
    * Appends a joined line from byte `from` on as a COPY text line; true when pieces are ready. A line
@@ -208,7 +166,7 @@ export class CopyTextPieces {
         continue;
       }
       if (c === joinedSeparator) out[at++] = tab;
-      else if (c === joinedNull && wholeField(line, i, from)) {
+      else if (c === joinedNull && isNullField(line, i, from)) {
         out[at++] = backslash;
         out[at++] = 0x4e; // N
       } else if (c === 0 || (c === dash && zeroDateAt(line, i, from))) {
@@ -222,8 +180,7 @@ export class CopyTextPieces {
     }
     out[at++] = newline;
     this.at = at;
-    if (at >= pieceBytes) this.flush();
-    return this.ready.length > 0;
+    return this.endLine();
   }
 
   /** Appends one row of values as a line, each checked and encoded; true when pieces are ready. */
@@ -233,8 +190,7 @@ export class CopyTextPieces {
       this.text(encodeCopyValue(this.checked(value, i)));
     });
     this.byte(newline);
-    if (this.at >= pieceBytes) this.flush();
-    return this.ready.length > 0;
+    return this.endLine();
   }
 
   /** Appends one row as a line; true when pieces are ready to {@link take}. */
@@ -255,16 +211,7 @@ export class CopyTextPieces {
         this.text(this.decodedText(field, i));
     }
     this.byte(newline);
-    if (this.at >= pieceBytes) this.flush();
-    return this.ready.length > 0;
-  }
-
-  /** The pieces complete so far; with `all`, the one being built too. */
-  take(all = false): Buffer[] {
-    if (all) this.flush();
-    const ready = this.ready;
-    this.ready = [];
-    return ready;
+    return this.endLine();
   }
 
   /** The field decoded, checked and encoded as a COPY text field. */
@@ -323,42 +270,6 @@ export class CopyTextPieces {
       this.flush();
     }
   }
-
-  private text(text: string): void {
-    this.room(text.length * 3);
-    this.at += this.out.write(text, this.at, 'utf8');
-  }
-
-  private bytes(source: Buffer, from: number, to: number): void {
-    this.room(to - from);
-    this.at = copyRun(source, from, to, this.out, this.at);
-  }
-
-  private byte(c: number): void {
-    this.room(1);
-    this.out[this.at++] = c;
-  }
-
-  /** Makes room for `bytes` more: the piece so far goes out first if they would not fit. */
-  private room(bytes: number): void {
-    if (this.at + bytes <= this.out.length) return;
-    this.flush();
-    if (bytes > this.out.length) this.out = Buffer.allocUnsafe(bytes);
-  }
-
-  private flush(): void {
-    if (this.at === 0) return;
-    this.ready.push(this.out.subarray(0, this.at));
-    this.out = Buffer.allocUnsafe(pieceBytes);
-    this.at = 0;
-  }
-}
-
-/** Copies `source[from, to)` to `out` at `at`; returns the new end. */
-function copyRun(source: Buffer, from: number, to: number, out: Buffer, at: number): number {
-  if (to - from >= nativeCopyBytes) return at + source.copy(out, at, from, to);
-  for (let i = from; i < to; i++) out[at++] = source[i]!;
-  return at;
 }
 
 const hasEscapes = (field: Buffer): boolean =>
