@@ -8,10 +8,17 @@ export function copyRun(source: Buffer, from: number, to: number, out: Buffer, a
   return at;
 }
 
+import type { Row } from './connector';
+
+export const tab = 0x09;
+export const newline = 0x0a;
+const nullField = Buffer.from('\\N');
+
 /**
- * Builds text into pieces of about `pieceBytes` bytes, for encoders that write byte by byte (COPY
- * text, LOAD DATA text): one socket write per row costs more than the row. Subclasses write into
- * `out` from `at` after making `room`, and hand out what is ready with {@link take}.
+ * Builds lines of tab-separated fields, NULL written `\N` (COPY text and LOAD DATA text alike), into
+ * pieces of about `pieceBytes` bytes for encoders that write byte by byte: one socket write per row
+ * costs more than the row. Subclasses write into `out` from `at` after making `room`, and hand out
+ * what is ready with {@link take}.
  */
 export class BytePieces {
   protected out: Buffer;
@@ -28,6 +35,22 @@ export class BytePieces {
     const ready = this.ready;
     this.ready = [];
     return ready;
+  }
+
+  /**
+   * Appends a row of `columns` fields (`Buffer`s, or null) as one line, each written by `write`;
+   * true when pieces are ready to {@link take}.
+   */
+  protected fieldsLine(row: Row, columns: number, write: (field: Buffer, column: number) => void): boolean {
+    if (row.length !== columns) throw new Error(`a row of ${row.length} fields for ${columns} columns`);
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) this.byte(tab);
+      const field = row[i] as Buffer | null;
+      if (field === null) this.bytes(nullField, 0, nullField.length);
+      else write(field, i);
+    }
+    this.byte(newline);
+    return this.endLine();
   }
 
   /** Ends a line: the piece goes out once it is full; true when pieces are ready to {@link take}. */

@@ -177,12 +177,12 @@ describe('MySQL routes through the real dev server and a worker process', () => 
       sourceCount: total,
       targetCount: total,
     });
-    // The mixed table travels as lines the source's server joins (load-data-lines.ts); set, bit, year
+    // The mixed table travels as lines the source's server joins (load-data-pieces.ts); set, bit, year
     // and geometry columns have no field in a line, so that table travels as rows.
     const encodingOf = async (table: string) =>
       copyEncoding(stack.client, report.results.find((r) => r.table.endsWith(`.${table}`))!.taskId);
     expect(await encodingOf(myTable)).toBe('copy-text-lines');
-    expect(await encodingOf(myNative)).toBe('rows');
+    expect(await encodingOf(myNative)).toBe('text-fields');
     for (const table of [myTable, myNative]) {
       const source = await discoverOne(mysqlReader, mysqlSettings.sourceDb, table);
       const target = await discoverOne(mysqlReader, myTargetDb, table);

@@ -606,7 +606,7 @@ describe('MysqlTarget against MariaDB', () => {
     ['LOAD DATA LOCAL INFILE', target],
     ['multi-row INSERT (LOAD DATA refused)', insertTarget],
   ])(
-    'copies MySQL → MySQL through %s with every value unchanged, as rows and as joined lines',
+    'copies MySQL → MySQL through %s with every value unchanged, as rows, text fields and joined lines',
     async (_path, to) => {
       const label = to === target ? 'load' : 'insert';
       for (const [table, chunkRows] of [
@@ -622,11 +622,12 @@ describe('MysqlTarget against MariaDB', () => {
         // Five rows, one of 300 KB, would make `oddities` a table of wide rows, never read as lines.
         const meta1 = table === 'oddities' ? { ...found, estimatedBytes: found.estimatedRows * 200 } : found;
         const expected = await readAll(source, meta1);
-        // The joined lines for every table they fit (all but the unmapped types of `native`).
-        const encodings: ChunkEncoding[] = table === 'native' ? ['rows'] : ['rows', 'copy-text-lines'];
+        // Text fields for every table, joined lines for every one they fit (all but the unmapped types of `native`).
+        const encodings: ChunkEncoding[] =
+          table === 'native' ? ['rows', 'text-fields'] : ['rows', 'text-fields', 'copy-text-lines'];
         expect(copyLinesFit(meta1)).toBe(table !== 'native');
         for (const encoding of encodings) {
-          const copiedName = `${table}_${label}_${encoding === 'rows' ? 'rows' : 'lines'}`;
+          const copiedName = `${table}_${label}_${encoding.split('-').pop()!}`;
           const checkpoint = await copy(meta1, to, copiedName, chunkRows, encoding);
           expect(checkpoint).toMatchObject({ rowsRead: expected.length, rowsWritten: expected.length });
           const copied = await meta(copiedName, targetSource, targetDb);

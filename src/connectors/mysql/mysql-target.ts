@@ -17,7 +17,6 @@ import {
 } from '../../core/connector';
 import { checkpointFromRow, checkpointMoved, conflictOr, type CheckpointRow } from '../../core/checkpoint';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import type { JoinedLines } from '../../core/joined-lines';
 import { tableLabel, type TableMeta, type TableRef } from '../../core/table';
 import {
   checkpointTable,
@@ -34,7 +33,13 @@ import {
   upsertSql,
   targetColumnType,
 } from './mysql-dialect';
-import { loadDataFromLines, LoadDataPieces, rowsOfLines } from './load-data-lines';
+import {
+  loadDataFromFields,
+  loadDataFromLines,
+  LoadDataPieces,
+  rowsOfFields,
+  rowsOfLines,
+} from './load-data-pieces';
 import {
   createPartitionedSql,
   keyCasts,
@@ -82,11 +87,16 @@ interface LoadResult {
 /**
  * Writes MySQL/MariaDB tables with LOAD DATA LOCAL INFILE (or multi-row INSERTs where the server
  * refuses it), each chunk in one InnoDB transaction with its checkpoint row. PostgreSQL's COPY text
- * is transcoded into LOAD DATA text field by field, decoding only the values that need it; lines a
- * MySQL source's server joined are copied into it byte by byte.
+ * is transcoded into LOAD DATA text field by field, decoding only the values that need it; what a
+ * MySQL source's server sends (joined lines, text fields) is copied into it byte by byte.
  */
 export class MysqlTarget implements Target {
-  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.CopyTextLines, ChunkEncoding.Rows] as const;
+  readonly encodings = [
+    ChunkEncoding.PgCopyText,
+    ChunkEncoding.CopyTextLines,
+    ChunkEncoding.TextFields,
+    ChunkEncoding.Rows,
+  ] as const;
   readonly loadsBeforeClaim = true;
   readonly previewsDdl = true;
   /** Set once the server refused LOAD DATA LOCAL, so later chunks go straight to INSERT. */
@@ -542,11 +552,14 @@ function* lazily<T>(items: T[], map: (item: T) => LoadDataLine): Generator<LoadD
 
 /** The chunk as LOAD DATA text, in pieces of about {@link loadDataPieceBytes}. */
 function loadDataText(data: ChunkData, table: TableMeta): AsyncGenerator<Buffer> {
-  if (data.encoding !== ChunkEncoding.CopyTextLines) return textPieces(loadDataLines(data, table));
+  if (data.encoding === ChunkEncoding.PgCopyText || data.encoding === ChunkEncoding.Rows)
+    return textPieces(loadDataLines(data, table));
   const encode = rowEncoder(table);
   const kinds = table.columns.map((c) => c.type.kind);
   const pieces = new LoadDataPieces(kinds, (row) => loadDataParts(encode(row)).join(''), loadDataPieceBytes);
-  return loadDataFromLines(data, pieces);
+  return data.encoding === ChunkEncoding.CopyTextLines
+    ? loadDataFromLines(data, pieces)
+    : loadDataFromFields(data, pieces);
 }
 
 /** LOAD DATA lines as pieces of bytes, newlines added; a wide line's parts go out in slices, never joined. */
@@ -578,7 +591,7 @@ async function* textPieces(lines: AsyncIterable<Iterable<LoadDataLine>>): AsyncG
 
 /** The chunk's LOAD DATA lines (without newlines), a batch of rows or a piece of COPY text at a time. */
 async function* loadDataLines(
-  data: Exclude<ChunkData, JoinedLines>,
+  data: Extract<ChunkData, { encoding: typeof ChunkEncoding.PgCopyText | typeof ChunkEncoding.Rows }>,
   table: TableMeta,
 ): AsyncGenerator<Iterable<LoadDataLine>> {
   if (data.encoding === ChunkEncoding.Rows) {
@@ -590,7 +603,7 @@ async function* loadDataLines(
   const transcoder = copyTextTranscoder(table, data.checks);
   // A wide line is never decoded when its bytes can go out as they came (no 10 MB join, text, re-encoding).
   const lines = new CopyLines<string | WideLine>(loadDataPieceBytes);
-  for await (const read of copyLines(copyTextOf(data), lines))
+  for await (const read of copyLines(data.stream, lines))
     yield read.map((line) =>
       typeof line === 'string' ? transcoder.loadDataLine(line) : transcoder.wideLoadDataLine(line),
     );
@@ -600,21 +613,13 @@ async function* loadDataLines(
 function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   if (data.encoding === ChunkEncoding.Rows) return data.rows;
   if (data.encoding === ChunkEncoding.CopyTextLines) return rowsOfLines(data);
+  if (data.encoding === ChunkEncoding.TextFields) return rowsOfFields(data);
   const transcoder = copyTextTranscoder(table, data.checks);
   return rowsFromBatches(
     (async function* () {
-      for await (const lines of copyLines(copyTextOf(data), new CopyLines())) yield lines.map(transcoder.row);
+      for await (const lines of copyLines(data.stream, new CopyLines())) yield lines.map(transcoder.row);
     })(),
   );
-}
-
-/** The COPY text stream of a chunk that is neither rows nor joined lines: MySQL targets take no other encoding. */
-function copyTextOf(
-  data: Exclude<ChunkData, { encoding: typeof ChunkEncoding.Rows } | JoinedLines>,
-): Readable {
-  if (data.encoding !== ChunkEncoding.PgCopyText)
-    throw new MigrationError(ErrorCode.Internal, `a MySQL target cannot write ${data.encoding}`);
-  return data.stream;
 }
 
 /** The multi-row INSERT path: same transaction, same counts and warnings as LOAD DATA. */

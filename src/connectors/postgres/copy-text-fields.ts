@@ -1,4 +1,4 @@
-import { BytePieces, copyRun } from '../../core/byte-pieces';
+import { BytePieces, copyRun, newline, tab } from '../../core/byte-pieces';
 import {
   joinedNull,
   joinedSeparator,
@@ -28,8 +28,6 @@ const pieceBytes = 64 * 1024;
 const wideFieldBytes = 1024 * 1024;
 
 const backslash = 0x5c;
-const tab = 0x09;
-const newline = 0x0a;
 const carriageReturn = 0x0d;
 /** The escape letter after a backslash for each byte COPY text escapes, by byte. */
 const escapeLetter: Record<number, number> = {
@@ -38,7 +36,6 @@ const escapeLetter: Record<number, number> = {
   [newline]: 0x6e,
   [carriageReturn]: 0x72,
 };
-const nullField = Buffer.from('\\N');
 /** Non-zero for the bytes a text scan stops at: those COPY text escapes, and NUL. */
 const special = new Uint8Array(256);
 for (const c of [backslash, tab, newline, carriageReturn, 0]) special[c] = 1;
@@ -195,24 +192,17 @@ export class CopyTextPieces extends BytePieces {
 
   /** Appends one row as a line; true when pieces are ready to {@link take}. */
   line(row: Row): boolean {
-    if (row.length !== this.ways.length)
-      throw new Error(`a row of ${row.length} fields for ${this.ways.length} columns`);
-    for (let i = 0; i < row.length; i++) {
-      if (i > 0) this.byte(tab);
-      const field = row[i] as Buffer | null;
-      if (field === null) {
-        this.bytes(nullField, 0, nullField.length);
-        continue;
-      }
-      const way = this.ways[i]!;
-      if (field.length >= wideFieldBytes) this.wide(field, i, way);
-      else if (way === FieldWay.Raw) this.bytes(field, 0, field.length);
-      else if (way === FieldWay.Decoded || !this.escaped(field, way === FieldWay.EscapedUnlessNul))
-        this.text(this.decodedText(field, i));
-    }
-    this.byte(newline);
-    return this.endLine();
+    return this.fieldsLine(row, this.ways.length, this.field);
   }
+
+  /** Writes one field of a row (not NULL) as its column's way says. */
+  private readonly field = (field: Buffer, column: number): void => {
+    const way = this.ways[column]!;
+    if (field.length >= wideFieldBytes) this.wide(field, column, way);
+    else if (way === FieldWay.Raw) this.bytes(field, 0, field.length);
+    else if (way === FieldWay.Decoded || !this.escaped(field, way === FieldWay.EscapedUnlessNul))
+      this.text(this.decodedText(field, column));
+  };
 
   /** The field decoded, checked and encoded as a COPY text field. */
   private decodedText(field: Buffer, column: number): string {
