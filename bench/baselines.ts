@@ -35,11 +35,15 @@ function mysqlCli(s: Services, database: string, sql?: string, extra = ''): stri
 }
 
 /** `psql \copy (select …) to stdout | psql \copy … from stdin`: PostgreSQL's own text pipe. */
-export async function psqlPipe(s: Services, select: string, target: string): Promise<number> {
-  const out = psql(s, s.pg.sourceDb, `\\copy (${select}) to stdout`);
-  const into = psql(s, s.pg.targetDb, `\\copy ${target} from stdin`);
+export async function psqlPipe(s: Services, select: string, target: string, options = ''): Promise<number> {
+  const out = psql(s, s.pg.sourceDb, `\\copy (${select}) to stdout${options}`);
+  const into = psql(s, s.pg.targetDb, `\\copy ${target} from stdin${options}`);
   return (await shell(`${out} | ${into}`, { env: clientEnv(s), ...timeout })).seconds;
 }
+
+/** The same pipe in COPY's binary format, which our PostgreSQL → PostgreSQL copy uses for built-in types. */
+export const psqlBinaryPipe = (s: Services, select: string, target: string): Promise<number> =>
+  psqlPipe(s, select, target, ' with (format binary)');
 
 /**
  * `mysql --quick -B | psql \copy … from stdin`: MySQL's own client streaming tab-separated text

@@ -17,6 +17,7 @@ import {
   outfileLoad,
   pgloader,
   pgloaderTakesHeapSize,
+  psqlBinaryPipe,
   psqlPipe,
 } from './baselines';
 import {
@@ -128,13 +129,13 @@ const mySource = (b: Bench): { connection: string; schema: string } => ({
   schema: b.s.my.sourceDb,
 });
 
-/** The psql text pipe into an empty pre-created table with the source's DDL. */
-async function psqlBaseline(b: Bench, schema: string): Promise<number> {
+/** The psql text pipe (or `pipe`) into an empty pre-created table with the source's DDL. */
+async function psqlBaseline(b: Bench, schema: string, pipe = psqlPipe): Promise<number> {
   const table = `${schema}.base_psql`;
   await resetPgSchema(b, schema);
   await b.pgTarget.query(`CREATE SCHEMA ${schema}`);
   await b.pgTarget.query(pgMainDdl(table));
-  const seconds = await psqlPipe(b.s, `SELECT * FROM ${pgSchema}.${mainTableName(b.options.rows)}`, table);
+  const seconds = await pipe(b.s, `SELECT * FROM ${pgSchema}.${mainTableName(b.options.rows)}`, table);
   await expectPgCount(b, table, b.options.rows);
   return seconds;
 }
@@ -150,9 +151,12 @@ async function pgToPg(b: Bench): Promise<Result[]> {
     rows,
   ).catch((e: Error) => e);
   const psql = await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema));
+  // Our copy moves this table in COPY's binary format: the same pipe in that format, for reference.
+  const binary = await tryBaseline(b, 'psql binary pipe', () => psqlBaseline(b, schema, psqlBinaryPipe));
   await resetPgSchema(b, schema);
   return compare('PostgreSQL → PostgreSQL', rows, job, [
     { name: 'psql \\copy | psql \\copy', target: atMost(1.1), seconds: psql },
+    { name: 'the same pipe, FORMAT binary', target: reference, seconds: binary },
   ]);
 }
 

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import {
-  chooseEncoding,
+  chunkEncoding,
   type Checkpoint,
   type ChunkStream,
   type DiscoverPage,
@@ -130,7 +130,7 @@ export function createActivities(cache: ConnectorCache) {
       const ctx = Context.current();
       const source = cache.source(task.source.connection);
       const target = cache.target(task.target.connection);
-      const encoding = chooseEncoding(source, target, task.table);
+      const encoding = await chunkEncoding(source, target, task.table, task.targetRef, task.members);
       let checkpoint = await target.readCheckpoint(task.taskId, task.targetRef);
       if (!checkpoint)
         throw new MigrationError(

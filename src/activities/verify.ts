@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { chooseEncoding } from '../core/connector';
+import { chunkEncoding } from '../core/connector';
 import { ErrorCode, MigrationError } from '../core/errors';
 import type { LogicalKind } from '../core/logical-types';
 import { tableLabel, type TableMeta } from '../core/table';
@@ -222,7 +222,7 @@ export function createVerifyActivities(cache: ConnectorCache) {
           durationMs: Date.now() - started,
         };
       }
-      const encoding = chooseEncoding(source, target, task.table);
+      const encoding = await chunkEncoding(source, target, task.table, task.targetRef, task.members);
       // Replacing a range is idempotent, so a retried attempt may redo the range it was in.
       const progress = (ctx.info.heartbeatDetails as { done: number; rows: number } | undefined) ?? {
         done: 0,

@@ -134,12 +134,14 @@ async function sampleRowBytes(
 ): Promise<number | null> {
   const range = await source.nextChunk(table, after, sampleRows);
   if (!range) return null;
-  const chunk = await source.read(table, range, encoding);
+  // COPY binary has no line ends to count; the table's COPY text is as wide.
+  const sampled = encoding === ChunkEncoding.PgCopyBinary ? ChunkEncoding.PgCopyText : encoding;
+  const chunk = await source.read(table, range, sampled);
   let rows = 0;
   let bytes = 0;
   let stopped = false;
   try {
-    if (chunk.data.encoding !== ChunkEncoding.PgCopyText) {
+    if (!('stream' in chunk.data)) {
       for await (const row of chunk.data.rows) {
         rows++;
         bytes += approximateRowBytes(row);
@@ -182,7 +184,7 @@ export function approximateRowBytes(row: Row): number {
  * size of the rows read so far (for chunk sizing, progress and throttling).
  */
 export function countingBytes(chunk: ChunkStream): ChunkStream {
-  if (chunk.bytesRead || chunk.data.encoding === ChunkEncoding.PgCopyText) return chunk;
+  if (chunk.bytesRead || 'stream' in chunk.data) return chunk;
   let bytes = 0;
   const rows = mapRows(chunk.data.rows, (row) => {
     bytes += approximateRowBytes(row);

@@ -39,6 +39,12 @@ export const ChunkEncoding = {
    */
   PgCopyText: 'pg-copy-text',
   /**
+   * PostgreSQL COPY binary format bytes, PostgreSQL → PostgreSQL for tables of built-in types only
+   * (`binaryCopyFits` in postgres-types.ts), passed through undecoded: COPY reads and writes binary
+   * with less work than text (no number, date or time parsing or printing).
+   */
+  PgCopyBinary: 'pg-copy-binary',
+  /**
    * Rows of the source's own text: each field the UTF-8 bytes its wire protocol sent (a `Buffer`, or
    * null for NULL), with a decoder per field into the column's {@link Value}. Where the column is an
    * integer, decimal, string, text, json, enum or uuid, the bytes are the value's text as every engine
@@ -73,6 +79,10 @@ export type ChunkData =
        * pass. A target decodes those fields and checks their values; one that cannot must refuse them.
        */
       checks?: (ValueCheck | undefined)[];
+    }
+  | {
+      encoding: typeof ChunkEncoding.PgCopyBinary;
+      stream: Readable;
     }
   | {
       encoding: typeof ChunkEncoding.TextFields;
@@ -291,6 +301,11 @@ export interface Target {
   /** Encodings this target accepts, fastest first. */
   readonly encodings: readonly ChunkEncoding[];
   /**
+   * Where a prepared target table takes fewer encodings than {@link encodings} (a binary format needs
+   * the source's very column types): the ones it takes.
+   */
+  encodingsFor?(table: TableMeta, targetRef: TableRef): Promise<readonly ChunkEncoding[]>;
+  /**
    * Creates or resets the table per the modes and makes sure a checkpoint exists; idempotent.
    * With `dryRun` it writes nothing and returns the statements it would run (for `mms plan`).
    */
@@ -339,4 +354,28 @@ export function chooseEncoding(
   // Every source produces rows and every target accepts them, so this only fails on a connector bug.
   if (!found) throw new Error('source and target share no chunk encoding');
   return found;
+}
+
+/**
+ * {@link chooseEncoding} for a prepared target table, asking the target which encodings it takes.
+ * `reads` are the tables read into it (a shard set's members): an encoding must suit every one, and
+ * COPY binary, which the target takes undecoded, needs each to have the task table's column types.
+ */
+export async function chunkEncoding(
+  source: Pick<Source, 'encodings' | 'encodingsOf'>,
+  target: Pick<Target, 'encodings' | 'encodingsFor'>,
+  table: TableMeta,
+  targetRef: TableRef,
+  reads: TableMeta[] = [table],
+): Promise<ChunkEncoding> {
+  const accepted = (await target.encodingsFor?.(table, targetRef)) ?? target.encodings;
+  const sameTypes = (read: TableMeta): boolean =>
+    read.columns.length === table.columns.length &&
+    read.columns.every((c, i) => c.nativeType === table.columns[i]!.nativeType);
+  const encodings = accepted.filter(
+    (e) =>
+      reads.every((read) => (source.encodingsOf?.(read) ?? source.encodings).includes(e)) &&
+      (e !== ChunkEncoding.PgCopyBinary || reads.every(sameTypes)),
+  );
+  return chooseEncoding(source, { encodings }, table);
 }

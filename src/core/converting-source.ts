@@ -47,7 +47,8 @@ export function convertingSource(
       if (encoding !== ChunkEncoding.Rows && plan.checks) {
         // The source's own text, with the checks its reader applies field by field.
         const chunk = await inner.read(table, range, encoding);
-        if (chunk.data.encoding !== encoding) {
+        // COPY binary carries no checks (it only goes PostgreSQL → PostgreSQL, where none apply).
+        if (chunk.data.encoding !== encoding || chunk.data.encoding === ChunkEncoding.PgCopyBinary) {
           const bug = new Error(`the source read ${tableLabel(table.ref)} as ${chunk.data.encoding}`);
           chunk.release(bug);
           throw bug;

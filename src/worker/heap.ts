@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { ChunkEncoding, type ChunkStream, type Row } from '../core/connector';
+import type { ChunkStream, Row } from '../core/connector';
 import { rowBatches, rowsFromBatches } from '../core/row-batches';
 
 /**
@@ -73,7 +73,7 @@ function fullCollection(): (() => void) | null {
  */
 export function collectingAfterWideRows(chunk: ChunkStream, rowBytes: number): ChunkStream {
   const collect = rowBytes >= wideRowBytes ? fullCollection() : null;
-  if (chunk.data.encoding === ChunkEncoding.PgCopyText || !chunk.bytesRead || !collect) return chunk;
+  if ('stream' in chunk.data || !chunk.bytesRead || !collect) return chunk;
   const bytesRead = (): number => chunk.bytesRead?.() ?? 0;
   const source = chunk.data.rows;
   const batches = (async function* (): AsyncGenerator<Row[]> {

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMixedTable, tableDigest } from '../fixtures/pg-mixed';
+import { copyEncoding } from '../support/history';
+import { services } from '../support/services';
 import { useStack } from '../support/stack';
 
 const stack = useStack('basic');
@@ -43,6 +45,8 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
       targetCount: 100_002,
     });
     expect(orders?.chunks).toBe(6);
+    // Every column is a built-in type: the chunks travel in COPY's binary format.
+    expect(await copyEncoding(stack.client, orders!.taskId)).toBe('pg-copy-binary');
     for (const table of ['orders', 'Mixed Case "quoted"']) {
       expect(await tableDigest(target, schema, table)).toEqual(await tableDigest(source, schema, table));
     }
@@ -82,6 +86,66 @@ describe('PostgreSQL → PostgreSQL through the real dev server and a worker pro
     });
     const doc = await target.query<{ doc: string }>(`SELECT doc::text FROM "${schema}".orders WHERE id = 7`);
     expect(doc.rows[0]?.doc).toBe('{"b" : 7, "a": [1, 2.50, "x"]}');
+  });
+
+  it('passes COPY binary only where both sides have the same built-in types, every value exact', async () => {
+    const q = (table: string): string => `"${schema}"."${table}"`;
+    // Values whose binary and text forms differ most: NaN, infinities, -0, a numeric's trailing
+    // zeros, microseconds, BC dates, padding, NUL-free unicode, bytes of every value, empty strings.
+    await source.query(`CREATE TABLE ${q('edges')} (
+      id int PRIMARY KEY, i2 smallint, i8 bigint, n numeric, n2 numeric(20,4), f4 real, f8 double precision,
+      b boolean, t text, vc varchar(10), c char(5), by bytea, d date, ts timestamp(3), tz timestamptz,
+      tm time, u uuid, j json, jb jsonb)`);
+    await source.query(`INSERT INTO ${q('edges')} VALUES
+      (1, -32768, -9223372036854775808, 'NaN', 1.5000, 'NaN', '-Infinity', true, 'tab\there þ 😀', 'ten chars!', 'ab',
+       decode(repeat('00ff7f80', 64), 'hex'), '4713-01-01 BC', '1999-12-31 23:59:59.999', 'infinity', '24:00:00',
+       'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a" : [1, 2.50]}', '{"b": {"c": null}, "a": 1.0}'),
+      (2, 32767, 9223372036854775807, '-0.000000000001', -99999999999999.9999, '-0', 'Infinity', false, '', '', '',
+       '', 'infinity', '-infinity', '2024-02-29 12:00:00.123456+05:30', '00:00:00.000001',
+       '00000000-0000-0000-0000-000000000000', '[]', '"x"'),
+      (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    // A user type has a database's own object id in COPY binary: that table travels as COPY text.
+    await source.query(`CREATE TYPE "${schema}".mood AS ENUM ('sad', 'ok')`);
+    await source.query(
+      `CREATE TABLE ${q('moods')} (id int PRIMARY KEY, m "${schema}".mood, ms "${schema}".mood[])`,
+    );
+    await source.query(`INSERT INTO ${q('moods')} VALUES (1, 'ok', '{sad,ok}'), (2, NULL, '{}')`);
+    // An existing target table whose column has another type (appended to): COPY text, which converts.
+    const other = `${schema}_other`;
+    await target.query(`CREATE SCHEMA "${other}"`);
+    // The target table's column names the type as the source does: it must exist there too.
+    await target.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await target.query(`CREATE TYPE "${schema}".mood AS ENUM ('sad', 'ok')`);
+    await target.query(`CREATE TABLE "${other}".widened (id int PRIMARY KEY, i8 numeric, t text)`);
+    await source.query(`CREATE TABLE ${q('widened')} (id int PRIMARY KEY, i8 bigint, t text)`);
+    await source.query(`INSERT INTO ${q('widened')} VALUES (1, 9223372036854775807, 'x'), (2, NULL, NULL)`);
+    await source.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO ${services.pg.readerUser}`);
+    await source.query(`GRANT USAGE ON TYPE "${schema}".mood TO ${services.pg.readerUser}`);
+
+    const job = await stack.client.start({
+      kind: 'tables',
+      tables: ['edges', 'moods', 'widened'],
+      source: { connection: 'pg_source', schema },
+      target: { connection: 'pg_target', schema: other },
+      writeMode: 'append',
+    });
+    const report = await stack.client.result(job.jobId);
+    expect(report.status).toBe('succeeded');
+    const encodingOf = async (table: string) =>
+      copyEncoding(stack.client, report.results.find((r) => r.table === `${schema}.${table}`)!.taskId);
+    expect(await encodingOf('edges')).toBe('pg-copy-binary');
+    expect(await encodingOf('moods')).toBe('pg-copy-text');
+    expect(await encodingOf('widened')).toBe('pg-copy-text');
+    // Every value as the source holds it, compared by the server as text.
+    for (const table of ['edges', 'moods', 'widened']) {
+      const rows = async (pool: typeof source, tableSchema: string): Promise<{ row: string }[]> =>
+        (
+          await pool.query<{ row: string }>(
+            `SELECT t::text AS row FROM "${tableSchema}"."${table}" t ORDER BY id`,
+          )
+        ).rows;
+      expect(await rows(target, other)).toEqual(await rows(source, schema));
+    }
   });
 
   it('refuses a spec that names a missing table, without retrying', async () => {

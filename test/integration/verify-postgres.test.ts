@@ -191,7 +191,7 @@ describe('chunks read from PostgreSQL', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       const reading = async (): Promise<void> => {
         const data = chunk.data;
-        const items = data.encoding === ChunkEncoding.PgCopyText ? data.stream : data.rows;
+        const items = 'stream' in data ? data.stream : data.rows;
         for await (const item of items as AsyncIterable<unknown>) void item;
       };
       await expect(reading()).rejects.toThrow('the chunk before failed');

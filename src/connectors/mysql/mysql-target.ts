@@ -554,6 +554,7 @@ function* lazily<T>(items: T[], map: (item: T) => LoadDataLine): Generator<LoadD
 function loadDataText(data: ChunkData, table: TableMeta): AsyncGenerator<Buffer> {
   if (data.encoding === ChunkEncoding.PgCopyText || data.encoding === ChunkEncoding.Rows)
     return textPieces(loadDataLines(data, table));
+  if (data.encoding === ChunkEncoding.PgCopyBinary) throw cannotWrite(data.encoding);
   const encode = rowEncoder(table);
   const kinds = table.columns.map((c) => c.type.kind);
   const pieces = new LoadDataPieces(kinds, (row) => loadDataParts(encode(row)).join(''), loadDataPieceBytes);
@@ -609,11 +610,16 @@ async function* loadDataLines(
     );
 }
 
+/** An encoding MySQL targets never list (COPY binary is for PostgreSQL targets). */
+const cannotWrite = (encoding: ChunkEncoding): MigrationError =>
+  new MigrationError(ErrorCode.Internal, `a MySQL target cannot write ${encoding}`);
+
 /** The chunk's rows, COPY text decoded (and checked) field by field. */
 function rowsOfChunk(data: ChunkData, table: TableMeta): AsyncIterable<Row> {
   if (data.encoding === ChunkEncoding.Rows) return data.rows;
   if (data.encoding === ChunkEncoding.CopyTextLines) return rowsOfLines(data);
   if (data.encoding === ChunkEncoding.TextFields) return rowsOfFields(data);
+  if (data.encoding === ChunkEncoding.PgCopyBinary) throw cannotWrite(data.encoding);
   const transcoder = copyTextTranscoder(table, data.checks);
   return rowsFromBatches(
     (async function* () {

@@ -255,16 +255,19 @@ export function copyOutSql(
   after: KeyTuple | null,
   upTo: KeyTuple,
   constants: string[] = [],
+  binary = false,
 ): string {
   // An empty upper bound is a keyless table's single chunk: every row.
   const conditions = upTo.length ? [keyComparison(key, '<=', upTo)] : [];
   if (after?.length) conditions.unshift(keyComparison(key, '>', after));
   const select = [...columns.map(quoteIdent), ...constants.map((c) => `${quoteLiteral(c)}::text`)].join(', ');
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return `COPY (SELECT ${select} FROM ${qualifiedName(ref)}${where}) TO STDOUT`;
+  return `COPY (SELECT ${select} FROM ${qualifiedName(ref)}${where}) TO STDOUT${binary ? binaryFormat : ''}`;
 }
 
-/** `COPY "s"."t" (cols) FROM STDIN`. */
-export function copyInSql(ref: TableRef, columns: string[]): string {
-  return `COPY ${qualifiedName(ref)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+const binaryFormat = ' WITH (FORMAT binary)';
+
+/** `COPY "s"."t" (cols) FROM STDIN`, in the binary format when asked. */
+export function copyInSql(ref: TableRef, columns: string[], binary = false): string {
+  return `COPY ${qualifiedName(ref)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN${binary ? binaryFormat : ''}`;
 }

@@ -12,7 +12,7 @@ import {
   type TableSelection,
 } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import type { ColumnMeta, PartitionInfo, TableMeta } from '../../core/table';
+import { tableLabel, type ColumnMeta, type PartitionInfo, type TableMeta } from '../../core/table';
 import { nextKeysetChunk } from '../../core/chunking';
 import {
   intersectingRanges,
@@ -26,7 +26,7 @@ import { matchesSelection } from '../../core/selection';
 import { chunkBoundSql, copyOutSql, qualifiedName, type KeyColumn } from './postgres-dialect';
 import { CopyLines, decodeCopyLine } from './postgres-copy-text';
 import { classifyPostgresError } from './postgres-errors';
-import { postgresToLogical } from './postgres-types';
+import { binaryCopyFits, postgresToLogical } from './postgres-types';
 import { hashFromSum, hashProbe, hashText, type Checksum } from '../../core/checksum';
 import type { LogicalType } from '../../core/logical-types';
 import { readableBatches, rowsFromBatches, type BatchLimit } from '../../core/row-batches';
@@ -110,7 +110,7 @@ const isInternalTable = (name: string): boolean => name.startsWith('_mms_');
 
 /** Reads PostgreSQL tables: catalog discovery, keyset chunk bounds, and COPY TO STDOUT. */
 export class PostgresSource implements Source {
-  readonly encodings = [ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
+  readonly encodings = [ChunkEncoding.PgCopyBinary, ChunkEncoding.PgCopyText, ChunkEncoding.Rows] as const;
 
   /** Whether the server hashes text as core/checksum.ts does, which the in-SQL checksum needs; asked once. */
   private hashesAlike: Promise<boolean> | undefined;
@@ -258,7 +258,20 @@ export class PostgresSource implements Source {
     );
   }
 
+  /** COPY binary only for tables of built-in types (postgres-types.ts). */
+  encodingsOf(table: TableMeta): readonly ChunkEncoding[] {
+    return binaryCopyFits(table)
+      ? this.encodings
+      : this.encodings.filter((e) => e !== ChunkEncoding.PgCopyBinary);
+  }
+
   async read(table: TableMeta, range: ChunkRange, encoding: ChunkEncoding): Promise<ChunkStream> {
+    if (!this.encodingsOf(table).includes(encoding))
+      throw new MigrationError(
+        ErrorCode.Internal,
+        `PostgreSQL cannot read ${tableLabel(table.ref)} as ${encoding}`,
+      );
+    const binary = encoding === ChunkEncoding.PgCopyBinary;
     const client = await this.pool.connect().catch((e: unknown) => {
       throw classifyPostgresError(e, { table: `${table.ref.schema}.${table.ref.name}` });
     });
@@ -269,6 +282,7 @@ export class PostgresSource implements Source {
       range.after,
       range.upTo,
       (table.constantColumns ?? []).map((c) => c.value),
+      binary,
     );
     const copy = client.query(copyTo(sql));
     const counted = copy.pipe(new ByteCounter());
@@ -288,7 +302,7 @@ export class PostgresSource implements Source {
     // turn, when the one before it failed) must not crash the worker.
     counted.on('error', () => undefined);
     const bytesRead = (): number => counted.bytes;
-    if (encoding === ChunkEncoding.PgCopyText)
+    if (encoding === ChunkEncoding.PgCopyText || encoding === ChunkEncoding.PgCopyBinary)
       return { data: { encoding, stream: counted }, rowsRead, bytesRead, release };
     const types = [
       ...table.columns.map((c) => c.type),

@@ -37,6 +37,7 @@ import { encodeCopyValue } from './postgres-copy-text';
 import { copyTextFromFields, copyTextFromLines } from './copy-text-fields';
 import { slicesOf } from '../../core/text-slices';
 import { classifyPostgresError } from './postgres-errors';
+import { binaryCopyFits } from './postgres-types';
 
 /** Says so when a partition's table name `<table>_<partition>` had to be shortened to fit 63 bytes. */
 function shortenedNameNotes(ref: TableRef): string[] {
@@ -60,6 +61,7 @@ const toCheckpoint = (taskId: string, row: StoredRow): Checkpoint =>
 /** Writes PostgreSQL tables with COPY FROM STDIN, each chunk in one transaction with its checkpoint. */
 export class PostgresTarget implements Target {
   readonly encodings = [
+    ChunkEncoding.PgCopyBinary,
     ChunkEncoding.PgCopyText,
     ChunkEncoding.CopyTextLines,
     ChunkEncoding.TextFields,
@@ -71,6 +73,23 @@ export class PostgresTarget implements Target {
   private readonly ensuredSchemas = new Set<string>();
 
   constructor(private readonly pool: pg.Pool) {}
+
+  /** COPY binary only into a table whose columns have the source's very types (an existing table may not). */
+  async encodingsFor(table: TableMeta, targetRef: TableRef): Promise<readonly ChunkEncoding[]> {
+    const withoutBinary = this.encodings.filter((e) => e !== ChunkEncoding.PgCopyBinary);
+    if (!binaryCopyFits(table)) return withoutBinary;
+    const { rows } = await this.pool
+      .query<{ name: string; type: string }>(
+        `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+        [qualifiedName(targetRef)],
+      )
+      .catch((e: unknown) => {
+        throw classifyPostgresError(e, { table: tableLabel(targetRef) });
+      });
+    const types = new Map(rows.map((r) => [r.name, r.type]));
+    return table.columns.every((c) => types.get(c.name) === c.nativeType) ? this.encodings : withoutBinary;
+  }
 
   /** A PostgreSQL source's native column types are kept as they are. */
   private sameEngine(table: PrepareRequest['table']): boolean {
@@ -186,7 +205,8 @@ export class PostgresTarget implements Target {
             `CREATE TEMP TABLE ${quoteIdent(stage.name)} (LIKE ${qualifiedName(targetRef)} INCLUDING DEFAULTS) ON COMMIT DROP`,
           );
         }
-        const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns));
+        const binary = chunk.data.encoding === ChunkEncoding.PgCopyBinary;
+        const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns, binary));
         // Typed as a Submittable so the stream overload of query() is chosen, not the QueryConfig one.
         client.query(copy as pg.Submittable);
         await pipeline(toCopyText(chunk.data, write.table), copy);
@@ -279,6 +299,7 @@ export class PostgresTarget implements Target {
           copyInSql(
             targetRef,
             table.columns.map((c) => c.name),
+            chunk.data.encoding === ChunkEncoding.PgCopyBinary,
           ),
         );
         client.query(copy as pg.Submittable);
@@ -408,6 +429,8 @@ const wideFieldChars = 1024 * 1024;
 
 /** The chunk as COPY text bytes: passed through as-is, transcoded from text fields, or encoded from rows. */
 function toCopyText(data: ChunkData, table: TableMeta): Readable {
+  // COPY binary passes through undecoded too (copyInSql says so); only same-engine copies make it.
+  if (data.encoding === ChunkEncoding.PgCopyBinary) return data.stream;
   if (data.encoding === ChunkEncoding.PgCopyText) {
     // COPY text passes through undecoded, so no value in it can be checked (same-engine copies have no checks).
     if (data.checks?.some((check) => check !== undefined))

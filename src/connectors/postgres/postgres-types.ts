@@ -1,3 +1,4 @@
+import type { TableMeta } from '../../core/table';
 import type { LogicalKind, LogicalType } from '../../core/logical-types';
 import {
   notZeroDate,
@@ -184,3 +185,14 @@ export const postgresValueLimits: ValueLimits = {
     }
   },
 };
+
+/**
+ * Built-in types whose COPY binary form carries no object id of a user type, so another PostgreSQL
+ * database reads it back as the same value (arrays, enums, domains and composites carry their OIDs).
+ */
+const binaryCopyTypes =
+  /^(?:smallint|integer|bigint|numeric(?:\(\d+,\d+\))?|real|double precision|boolean|text|character varying(?:\(\d+\))?|character(?:\(\d+\))?|bytea|date|timestamp(?:\(\d\))? with(?:out)? time zone|time(?:\(\d\))? without time zone|uuid|jsonb?)$/;
+
+/** Whether a table's rows can travel as COPY binary: every column a built-in type above, no constants. */
+export const binaryCopyFits = (table: TableMeta): boolean =>
+  !table.constantColumns?.length && table.columns.every((c) => binaryCopyTypes.test(c.nativeType));
