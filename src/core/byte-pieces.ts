@@ -1,3 +1,5 @@
+import type { Row } from './connector';
+
 /** Shorter runs are copied byte by byte: a native copy costs more than a loop over a few bytes. */
 const nativeCopyBytes = 32;
 
@@ -8,11 +10,20 @@ export function copyRun(source: Buffer, from: number, to: number, out: Buffer, a
   return at;
 }
 
-import type { Row } from './connector';
-
 export const tab = 0x09;
 export const newline = 0x0a;
+export const carriageReturn = 0x0d;
+export const backslash = 0x5c;
 const nullField = Buffer.from('\\N');
+/** A field at least this long goes out on its own, between the pieces around it, never copied whole. */
+export const wideFieldBytes = 1024 * 1024;
+
+/** Whether a field holds a byte that COPY text and LOAD DATA text both escape (`\ TAB LF CR`). */
+export const hasEscapes = (field: Buffer): boolean =>
+  field.includes(backslash) ||
+  field.includes(tab) ||
+  field.includes(newline) ||
+  field.includes(carriageReturn);
 
 /**
  * Builds lines of tab-separated fields, NULL written `\N` (COPY text and LOAD DATA text alike), into

@@ -1,4 +1,12 @@
-import { BytePieces, newline, tab } from '../../core/byte-pieces';
+import {
+  backslash,
+  BytePieces,
+  carriageReturn,
+  hasEscapes,
+  newline,
+  tab,
+  wideFieldBytes,
+} from '../../core/byte-pieces';
 import {
   joinedNull,
   joinedSeparator,
@@ -35,16 +43,13 @@ type TextFields = Extract<ChunkData, { encoding: typeof ChunkEncoding.TextFields
  * A chunk with checks of the target's limits (none, same engine) goes through its values.
  */
 
-/** A field at least this long goes out on its own, between the pieces around it. */
-const wideFieldBytes = 1024 * 1024;
-const backslash = 0x5c;
 const plus = 0x2b;
 /** The escape letter after a backslash for each byte LOAD DATA reads as an escape, by byte. */
 const escapeLetter = new Uint8Array(256);
 escapeLetter[backslash] = backslash;
 escapeLetter[tab] = 0x74; // t
 escapeLetter[newline] = 0x6e; // n
-escapeLetter[0x0d] = 0x72; // r
+escapeLetter[carriageReturn] = 0x72; // r
 escapeLetter[0] = 0x30; // 0
 /** Non-zero for the bytes the copy stops at: those it escapes, separators and NULLs. */
 const stops = escapeLetter.map((letter) => (letter ? 1 : 0));
@@ -164,12 +169,8 @@ export class LoadDataPieces extends BytePieces {
   }
 }
 
-const needsEscape = (field: Buffer): boolean =>
-  field.includes(backslash) ||
-  field.includes(tab) ||
-  field.includes(newline) ||
-  field.includes(0x0d) ||
-  field.includes(0);
+/** LOAD DATA also reads `\0` as NUL, and this path writes NUL that way. */
+const needsEscape = (field: Buffer): boolean => hasEscapes(field) || field.includes(0);
 
 const fieldCountError = (line: Buffer, columns: number): Error =>
   new Error(`a joined line of ${fieldsOfJoinedLine(line, 2).length} fields for ${columns} columns`);
@@ -177,12 +178,7 @@ const fieldCountError = (line: Buffer, columns: number): Error =>
 /** A joined line's row of values (a fetched row for a line left to its key), checked where the chunk has checks. */
 export async function valuesOfLine(data: JoinedLines, line: Buffer): Promise<Row> {
   if (line[0] === LineTag.Key) return checked(data, await keyedRow(data, line));
-  return checked(
-    data,
-    fieldsOfJoinedLine(line, 2).map((field, i) =>
-      field === null ? null : data.decoders[i]!(field as Buffer),
-    ),
-  );
+  return valuesOfFields(data, fieldsOfJoinedLine(line, 2));
 }
 
 function checked(data: JoinedLines | TextFields, row: Row): Row {
@@ -191,11 +187,11 @@ function checked(data: JoinedLines | TextFields, row: Row): Row {
   return row;
 }
 
-/** A row of text fields as values, decoded and checked (for a chunk with checks, and the INSERT path). */
-function valuesOfFields(data: TextFields, row: Row): Row {
+/** Fields (`Buffer`s, or null) as values by the chunk's decoders, and checked (for a chunk with checks, and the INSERT path). */
+function valuesOfFields(data: JoinedLines | TextFields, fields: Row): Row {
   return checked(
     data,
-    row.map((field, i) => (field === null ? null : data.decoders[i]!(field as Buffer))),
+    fields.map((field, i) => (field === null ? null : data.decoders[i]!(field as Buffer))),
   );
 }
 

@@ -1,4 +1,13 @@
-import { BytePieces, copyRun, newline, tab } from '../../core/byte-pieces';
+import {
+  backslash,
+  BytePieces,
+  carriageReturn,
+  copyRun,
+  hasEscapes,
+  newline,
+  tab,
+  wideFieldBytes,
+} from '../../core/byte-pieces';
 import {
   joinedNull,
   joinedSeparator,
@@ -24,11 +33,7 @@ import { nulOnlyKinds } from './postgres-types';
 
 /** Lines are sent in pieces of about this many bytes: one socket write per row costs more than the row. */
 const pieceBytes = 64 * 1024;
-/** A field at least this long goes out on its own, between the pieces around it, never copied whole. */
-const wideFieldBytes = 1024 * 1024;
 
-const backslash = 0x5c;
-const carriageReturn = 0x0d;
 /** The escape letter after a backslash for each byte COPY text escapes, by byte. */
 const escapeLetter: Record<number, number> = {
   [backslash]: backslash,
@@ -261,9 +266,3 @@ export class CopyTextPieces extends BytePieces {
     }
   }
 }
-
-const hasEscapes = (field: Buffer): boolean =>
-  field.includes(backslash) ||
-  field.includes(tab) ||
-  field.includes(newline) ||
-  field.includes(carriageReturn);
