@@ -74,10 +74,13 @@ export class PostgresTarget implements Target {
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** COPY binary only into a table whose columns have the source's very types (an existing table may not). */
+  /**
+   * COPY binary only from a PostgreSQL source and into a table whose columns have its very types (an
+   * existing table may not); other sources never make it, so their tasks cost no catalog query.
+   */
   async encodingsFor(table: TableMeta, targetRef: TableRef): Promise<readonly ChunkEncoding[]> {
     const withoutBinary = this.encodings.filter((e) => e !== ChunkEncoding.PgCopyBinary);
-    if (!binaryCopyFits(table)) return withoutBinary;
+    if (!this.sameEngine(table) || !binaryCopyFits(table)) return withoutBinary;
     const { rows } = await this.pool
       .query<{ name: string; type: string }>(
         `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
