@@ -37,6 +37,8 @@ import { encodeCopyValue } from './postgres-copy-text';
 import { copyTextFromFields, copyTextFromLines } from './copy-text-fields';
 import { slicesOf } from '../../core/text-slices';
 import { classifyPostgresError } from './postgres-errors';
+import { binaryColumn, type BinaryColumn } from './copy-binary-fields';
+import { copyBinaryFromLines, type BinaryTarget } from './copy-binary-lines';
 import { binaryCopyFits } from './postgres-types';
 
 /** Says so when a partition's table name `<table>_<partition>` had to be shortened to fit 63 bytes. */
@@ -81,17 +83,10 @@ export class PostgresTarget implements Target {
   async encodingsFor(table: TableMeta, targetRef: TableRef): Promise<readonly ChunkEncoding[]> {
     const withoutBinary = this.encodings.filter((e) => e !== ChunkEncoding.PgCopyBinary);
     if (!this.sameEngine(table) || !binaryCopyFits(table)) return withoutBinary;
-    const { rows } = await this.pool
-      .query<{ name: string; type: string }>(
-        `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
-        [qualifiedName(targetRef)],
-      )
-      .catch((e: unknown) => {
-        throw classifyPostgresError(e, { table: tableLabel(targetRef) });
-      });
-    const types = new Map(rows.map((r) => [r.name, r.type]));
-    return table.columns.every((c) => types.get(c.name) === c.nativeType) ? this.encodings : withoutBinary;
+    const types = await columnTypes(this.pool, targetRef);
+    return table.columns.every((c) => types.get(c.name)?.type === c.nativeType)
+      ? this.encodings
+      : withoutBinary;
   }
 
   /** A PostgreSQL source's native column types are kept as they are. */
@@ -208,11 +203,11 @@ export class PostgresTarget implements Target {
             `CREATE TEMP TABLE ${quoteIdent(stage.name)} (LIKE ${qualifiedName(targetRef)} INCLUDING DEFAULTS) ON COMMIT DROP`,
           );
         }
-        const binary = chunk.data.encoding === ChunkEncoding.PgCopyBinary;
-        const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns, binary));
+        const body = await copyBody(client, chunk.data, write.table, targetRef);
+        const copy = copyFrom(copyInSql(upsert ? stage : targetRef, columns, body.binary));
         // Typed as a Submittable so the stream overload of query() is chosen, not the QueryConfig one.
         client.query(copy as pg.Submittable);
-        await pipeline(toCopyText(chunk.data, write.table), copy);
+        await pipeline(body.stream, copy);
         if (upsert) await client.query(upsertSql(targetRef, stage.name, columns, write.table.primaryKey));
         const rowsRead = chunk.rowsRead();
         const rowsWritten = copy.rowCount;
@@ -298,15 +293,16 @@ export class PostgresTarget implements Target {
     try {
       return await this.inTransaction(async (client) => {
         await client.query(`DELETE FROM ${qualifiedName(targetRef)} WHERE ${conditions.join(' AND ')}`);
+        const body = await copyBody(client, chunk.data, table, targetRef);
         const copy = copyFrom(
           copyInSql(
             targetRef,
             table.columns.map((c) => c.name),
-            chunk.data.encoding === ChunkEncoding.PgCopyBinary,
+            body.binary,
           ),
         );
         client.query(copy as pg.Submittable);
-        await pipeline(toCopyText(chunk.data, table), copy);
+        await pipeline(body.stream, copy);
         if (chunk.rowsRead() !== copy.rowCount) {
           throw new MigrationError(
             ErrorCode.Internal,
@@ -425,6 +421,65 @@ async function assertColumnsExist(client: pg.PoolClient, ref: TableRef, columns:
       { table: tableLabel(ref), column: missing[0] },
     );
   }
+}
+
+/** A target table's columns: each one's type as `format_type()` prints it, and whether it is an enum. */
+async function columnTypes(
+  db: pg.Pool | pg.PoolClient,
+  ref: TableRef,
+): Promise<Map<string, { type: string; isEnum: boolean }>> {
+  // typtype as text: this pool reads booleans as their text.
+  const { rows } = await db
+    .query<{ name: string; type: string; typtype: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typtype::text AS typtype
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      [qualifiedName(ref)],
+    )
+    .catch((e: unknown) => {
+      throw classifyPostgresError(e, { table: tableLabel(ref) });
+    });
+  return new Map(rows.map((r) => [r.name, { type: r.type, isEnum: r.typtype === 'e' }]));
+}
+
+/**
+ * How joined lines go into `ref` as COPY binary: every column a type {@link binaryColumn} writes from
+ * its values' kind. Null, for COPY text, when one is not, or when a cast rule or a shard's constant
+ * makes a field text that the column's type does not come from.
+ */
+export async function binaryTarget(
+  client: pg.PoolClient,
+  table: TableMeta,
+  ref: TableRef,
+): Promise<BinaryTarget | null> {
+  if (table.constantColumns?.length || table.columns.some((c) => c.cast)) return null;
+  const types = await columnTypes(client, ref);
+  const columns: BinaryColumn[] = [];
+  for (const column of table.columns) {
+    const target = types.get(column.name);
+    const way = target && binaryColumn(target.type, target.isEnum, column.type.kind);
+    if (!way) return null;
+    columns.push(way);
+  }
+  return { names: table.columns.map((c) => c.name), columns };
+}
+
+/**
+ * The chunk as the body of COPY FROM: joined lines as COPY binary where every column allows (PostgreSQL
+ * then parses no text), else as {@link toCopyText} makes it.
+ */
+async function copyBody(
+  client: pg.PoolClient,
+  data: ChunkData,
+  table: TableMeta,
+  ref: TableRef,
+): Promise<{ stream: Readable; binary: boolean }> {
+  if (data.encoding === ChunkEncoding.CopyTextLines) {
+    const target = await binaryTarget(client, table, ref);
+    if (target)
+      return { stream: Readable.from(copyBinaryFromLines(data, target), { highWaterMark: 0 }), binary: true };
+  }
+  return { stream: toCopyText(data, table), binary: data.encoding === ChunkEncoding.PgCopyBinary };
 }
 
 /** A field at least this long is sent on its own: joined into a line, a 10 MB value is copied twice more. */
