@@ -4,7 +4,9 @@ import {
   LineTag,
   type ChunkData,
   type ChunkEncoding,
+  type FieldDecoder,
   type Row,
+  type ValueCheck,
 } from './connector';
 import { ErrorCode, MigrationError } from './errors';
 
@@ -57,4 +59,25 @@ export async function keyedRow(data: JoinedLines, line: Buffer): Promise<Row> {
       `the row keyed (${key.join(', ')}) went away during the read`,
     );
   return row;
+}
+
+/** What turns a chunk's fields into the values the target may hold: its decoders, and its checks where it has them. */
+export interface FieldValues {
+  decoders: FieldDecoder[];
+  checks?: (ValueCheck | undefined)[];
+}
+
+/** A row of values held to the chunk's checks, where it has them (in place). */
+export function checkedRow(data: Pick<FieldValues, 'checks'>, row: Row): Row {
+  const checks = data.checks;
+  if (checks) for (let i = 0; i < row.length; i++) row[i] = checks[i] ? checks[i]!(row[i] ?? null) : row[i]!;
+  return row;
+}
+
+/** Fields (`Buffer`s as the server sent them, or null) as values by the chunk's decoders, and checked. */
+export function valuesOfFields(data: FieldValues, fields: Row): Row {
+  return checkedRow(
+    data,
+    fields.map((field, i) => (field === null ? null : data.decoders[i]!(field as Buffer))),
+  );
 }

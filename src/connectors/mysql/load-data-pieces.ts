@@ -16,10 +16,12 @@ import {
   type Row,
 } from '../../core/connector';
 import {
+  checkedRow,
   fieldsOfJoinedLine,
   isNullField,
   joinedLineOf,
   keyedRow,
+  valuesOfFields,
   type JoinedLines,
 } from '../../core/joined-lines';
 import type { LogicalKind } from '../../core/logical-types';
@@ -177,22 +179,8 @@ const fieldCountError = (line: Buffer, columns: number): Error =>
 
 /** A joined line's row of values (a fetched row for a line left to its key), checked where the chunk has checks. */
 export async function valuesOfLine(data: JoinedLines, line: Buffer): Promise<Row> {
-  if (line[0] === LineTag.Key) return checked(data, await keyedRow(data, line));
+  if (line[0] === LineTag.Key) return checkedRow(data, await keyedRow(data, line));
   return valuesOfFields(data, fieldsOfJoinedLine(line, 2));
-}
-
-function checked(data: JoinedLines | TextFields, row: Row): Row {
-  const checks = data.checks;
-  if (checks) for (let i = 0; i < row.length; i++) row[i] = checks[i] ? checks[i]!(row[i] ?? null) : row[i]!;
-  return row;
-}
-
-/** Fields (`Buffer`s, or null) as values by the chunk's decoders, and checked (for a chunk with checks, and the INSERT path). */
-function valuesOfFields(data: JoinedLines | TextFields, fields: Row): Row {
-  return checked(
-    data,
-    fields.map((field, i) => (field === null ? null : data.decoders[i]!(field as Buffer))),
-  );
 }
 
 /** The chunk's rows of values (for the INSERT path). */

@@ -1,7 +1,15 @@
 import { BytePieces, wideFieldBytes } from '../../core/byte-pieces';
 import { joinedNull, joinedSeparator, LineTag, type Row, type Value } from '../../core/connector';
 import { ErrorCode, MigrationError } from '../../core/errors';
-import { fieldsOfJoinedLine, joinedLineOf, keyedRow, type JoinedLines } from '../../core/joined-lines';
+import {
+  checkedRow,
+  fieldsOfJoinedLine,
+  joinedLineOf,
+  keyedRow,
+  valuesOfFields,
+  type FieldValues,
+  type JoinedLines,
+} from '../../core/joined-lines';
 import { rowBatches } from '../../core/row-batches';
 import { putInt16, putInt32, type BinaryColumn, type BinaryWriter } from './copy-binary-fields';
 
@@ -40,7 +48,7 @@ export async function* copyBinaryFromLines(data: JoinedLines, target: BinaryTarg
       let ready: boolean;
       if (line[0] === LineTag.Line) ready = pieces.joined(line, 2);
       else if (line[0] === LineTag.Check) ready = pieces.fields(fieldsOfJoinedLine(line, 2));
-      else ready = pieces.values(await keyedRow(data, line));
+      else ready = pieces.values(checkedRow(data, await keyedRow(data, line)));
       if (ready) for (const piece of pieces.take()) yield piece;
     }
   for (const piece of pieces.take(true)) yield piece;
@@ -56,7 +64,7 @@ export class CopyBinaryPieces extends BytePieces {
 
   constructor(
     private readonly target: BinaryTarget,
-    private readonly data: Pick<JoinedLines, 'decoders' | 'checks'>,
+    private readonly data: FieldValues,
   ) {
     super(pieceBytes);
     this.count = target.columns.length;
@@ -79,7 +87,7 @@ export class CopyBinaryPieces extends BytePieces {
     let at = start + 2;
     let field = from;
     for (let column = 0; column < this.count; column++) {
-      if (field > n) return this.misfit(line, from);
+      if (field > n) return this.misfit(fieldsOfJoinedLine(line, from).length);
       let end = field;
       let to = at + 4;
       if (verbatim[column] === 1)
@@ -103,28 +111,24 @@ export class CopyBinaryPieces extends BytePieces {
       }
       field = end + 1;
     }
-    if (field <= n) return this.misfit(line, from);
+    if (field <= n) return this.misfit(fieldsOfJoinedLine(line, from).length);
     this.at = at;
     return this.endLine();
   }
 
-  /** Appends one row of fields (`Buffer`s as the server sent them, and null) through their values. */
+  /** Appends one row of fields (`Buffer`s as the server sent them, and null) through their values, checked. */
   fields(fields: Row): boolean {
-    if (fields.length !== this.count) return this.misfit(null, fields.length);
-    const { decoders } = this.data;
-    return this.values(fields.map((field, i) => (field === null ? null : decoders[i]!(field as Buffer))));
+    if (fields.length !== this.count) return this.misfit(fields.length);
+    return this.values(valuesOfFields(this.data, fields));
   }
 
-  /** Appends one row of values as a tuple, each checked and written from its text; true when pieces are ready. */
+  /** Appends one row of values, already checked, as a tuple; true when pieces are ready. */
   values(row: Row): boolean {
-    if (row.length !== this.count) return this.misfit(null, row.length);
+    if (row.length !== this.count) return this.misfit(row.length);
     this.room(2);
-    this.out.writeInt16BE(this.count, this.at);
+    putInt16(this.out, this.at, this.count);
     this.at += 2;
-    row.forEach((value, i) => {
-      const check = this.data.checks?.[i];
-      this.value(check ? check(value) : value, i);
-    });
+    row.forEach((value, i) => this.value(value, i));
     return this.endLine();
   }
 
@@ -133,7 +137,7 @@ export class CopyBinaryPieces extends BytePieces {
     const way = this.target.columns[column]!;
     if (value === null) {
       this.room(4);
-      this.out.writeInt32BE(-1, this.at);
+      putInt32(this.out, this.at, -1);
       this.at += 4;
       return;
     }
@@ -150,14 +154,14 @@ export class CopyBinaryPieces extends BytePieces {
         { column: this.target.names[column] },
       );
     }
-    this.out.writeInt32BE(to - this.at - 4, this.at);
+    putInt32(this.out, this.at, to - this.at - 4);
     this.at = to;
   }
 
   /** Bytes as they are, with their length word; 1 MB or more go out on their own, never copied into a piece. */
   private raw(bytes: Buffer): void {
     this.room(4 + (bytes.length >= wideFieldBytes ? 0 : bytes.length));
-    this.out.writeInt32BE(bytes.length, this.at);
+    putInt32(this.out, this.at, bytes.length);
     this.at += 4;
     if (bytes.length < wideFieldBytes) {
       this.at += bytes.copy(this.out, this.at);
@@ -167,15 +171,11 @@ export class CopyBinaryPieces extends BytePieces {
     this.ready.push(bytes);
   }
 
-  private misfit(line: Buffer | null, fields: number): never {
-    const count = line ? fieldsOfJoinedLine(line, fields).length : fields;
-    throw new MigrationError(ErrorCode.Internal, `a row of ${count} fields for ${this.count} columns`);
+  private misfit(fields: number): never {
+    throw new MigrationError(ErrorCode.Internal, `a row of ${fields} fields for ${this.count} columns`);
   }
 }
 
-/** A value's text, as its column's {@link BinaryColumn} reads it. */
-function valueText(value: Exclude<Value, null | Buffer>): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  return String(value);
-}
+/** A value's text, as its column's {@link BinaryColumn} reads it (`String` drops the sign of -0). */
+const valueText = (value: Exclude<Value, null | Buffer>): string =>
+  Object.is(value, -0) ? '-0' : String(value);
