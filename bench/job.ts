@@ -28,11 +28,15 @@ export interface Result {
   machineBusy?: number;
   /** An error, or why the line was skipped. */
   note?: string;
+  /** Every round's seconds, ours and the baseline's, when the route ran more than one. */
+  rounds?: { seconds: number[]; baselineSeconds: number[] };
 }
 
 export interface BenchOptions {
   rows: number;
   chunkRows: number;
+  /** Rounds of each ratio route: its job and its targeted baselines, one after the other. */
+  repeat: number;
   bigRows: number;
   bigMb: number;
   tables: number;
@@ -200,34 +204,65 @@ export async function tryBaseline(
   }
 }
 
-/** The results lines of one route: its job next to each of its baselines. */
+/** The middle value of a non-empty list (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A baseline as `compare` takes it: one measurement per round, or one for a reference run once. */
+export interface BaselineRuns {
+  name: string;
+  target: Target;
+  seconds: (number | Error)[];
+  note?: string;
+}
+
+/**
+ * The results lines of one route: its jobs next to each of its baselines. With several rounds each
+ * side counts as its median (peak RSS as its maximum), the ratio is median over median, and the note
+ * gives every round's ratio, so one slow moment of a noisy machine neither makes nor breaks a target.
+ */
 export function compare(
   route: string,
   rows: number,
-  job: JobRun | Error,
-  baselines: { name: string; target: Target; seconds: number | Error; note?: string }[],
+  jobs: (JobRun | Error)[],
+  baselines: BaselineRuns[],
 ): Result[] {
+  const failed = jobs.find((j): j is Error => j instanceof Error);
+  const runs = jobs.filter((j): j is JobRun => !(j instanceof Error));
   return baselines.map((base): Result => {
     const line: Result = { route, rows, baseline: base.name, target: base.target.label, unit: 'x' };
-    if (job instanceof Error) {
-      line.note = job.message;
-      line.peakRssMb = (job as Error & { peakRssMb?: number }).peakRssMb;
+    const notes: string[] = [];
+    if (failed) {
+      notes.push(failed.message);
+      line.peakRssMb = (failed as Error & { peakRssMb?: number }).peakRssMb;
       line.met = false;
     } else {
-      line.seconds = job.seconds;
-      line.peakRssMb = job.peakRssMb;
-      line.idleRssMb = job.idleRssMb;
-      line.workerCpuSeconds = job.cpuSeconds;
-      line.machineBusy = job.machineBusy;
+      line.seconds = median(runs.map((r) => r.seconds));
+      line.peakRssMb = Math.max(...runs.map((r) => r.peakRssMb));
+      line.idleRssMb = median(runs.map((r) => r.idleRssMb));
+      line.workerCpuSeconds = median(runs.map((r) => r.cpuSeconds));
+      line.machineBusy = median(runs.map((r) => r.machineBusy));
     }
-    if (base.seconds instanceof Error)
-      line.note = [line.note, `baseline: ${base.seconds.message}`].filter(Boolean).join('; ');
-    else line.baselineSeconds = base.seconds;
-    if (base.note) line.note = [line.note, base.note].filter(Boolean).join('; ');
+    const measured = base.seconds.filter((t): t is number => typeof t === 'number');
+    const errors = base.seconds.filter((t): t is Error => t instanceof Error);
+    if (errors.length) notes.push(`baseline: ${errors[0]!.message}`);
+    if (measured.length) line.baselineSeconds = median(measured);
+    if (base.note) notes.push(base.note);
     if (line.seconds !== undefined && line.baselineSeconds !== undefined) {
       line.ratio = line.seconds / line.baselineSeconds;
-      if (base.target.max !== undefined) line.met = line.ratio <= base.target.max;
+      // A baseline that failed in some round leaves the target unjudged rather than judged on fewer rounds.
+      if (base.target.max !== undefined && !errors.length) line.met = line.ratio <= base.target.max;
+      const paired = runs.length > 1 && measured.length === runs.length;
+      if (paired) {
+        const ratios = runs.map((r, i) => (r.seconds / measured[i]!).toFixed(2));
+        notes.unshift(`median of ${runs.length} rounds; by round ${ratios.join(', ')}×`);
+        line.rounds = { seconds: runs.map((r) => r.seconds), baselineSeconds: measured };
+      }
     }
+    if (notes.length) line.note = notes.join('; ');
     return line;
   });
 }

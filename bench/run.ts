@@ -2,7 +2,7 @@
  * Throughput and memory of every route, as ratios against raw baselines measured in the same
  * invocation, through the real Temporal dev server and a real worker process.
  *
- *   npm run bench -- [--rows 2000000] [--routes pg-pg,mysql-pg,...] [--worker compiled|tsx] [--json out.json]
+ *   npm run bench -- [--rows 2000000] [--repeat 3] [--routes pg-pg,mysql-pg,...] [--worker compiled|tsx] [--json out.json]
  *
  * See README.md, "Benchmarks", for the options and what each route is compared with.
  */
@@ -29,6 +29,7 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
     options: {
       rows: { type: 'string', default: '2000000' },
       'chunk-rows': { type: 'string', default: '100000' },
+      repeat: { type: 'string', default: '3' },
       routes: { type: 'string', default: routes.map((r) => r.name).join(',') },
       json: { type: 'string' },
       'big-rows': { type: 'string', default: '1000' },
@@ -59,6 +60,7 @@ function parseOptions(): { options: BenchOptions; routes: string[]; json?: strin
     options: {
       rows: whole('rows'),
       chunkRows: whole('chunk-rows'),
+      repeat: whole('repeat'),
       bigRows: whole('big-rows'),
       bigMb: whole('big-mb'),
       tables: whole('tables'),
@@ -185,8 +187,9 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   log(`machine: ${JSON.stringify(machine)}`);
   log(
-    `single runs on a noisy ${machine.nproc}-core machine: the databases, Temporal, the worker and the ` +
-      'baselines share the same cores, so compare ratios, not absolute times, and expect ±10% run to run',
+    `a noisy ${machine.nproc}-core machine: the databases, Temporal, the worker and the baselines share ` +
+      `the same cores, so compare ratios, not absolute times; ratio routes run ${options.repeat} round(s) ` +
+      'of job and baselines and report medians, as one run alone can be 20% off',
   );
   const s = loadServices();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mms-bench-'));
@@ -288,7 +291,7 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - started) / 1000;
   console.log(`\n${command}`);
   console.log(
-    `machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memTotalMb} MB RAM; single runs, noisy machine\n`,
+    `machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memTotalMb} MB RAM; noisy machine; ratio routes: median of ${options.repeat} round(s), the rest single runs\n`,
   );
   console.log(formatTable(results));
   console.log(
