@@ -137,11 +137,25 @@ async function resetS3Prefix(b: Bench, prefix: string): Promise<void> {
 // ------------------------------------------------------------------ the routes
 
 /**
- * The job names of a ratio route's rounds (`--repeat`, 3 by default): each round runs the job, then
- * the baselines that carry a target, so both sides meet the same moments of a noisy machine.
+ * A ratio route's timed steps, `--repeat` rounds of them (3 by default): the job, after `reset`, then
+ * each baseline that carries a target, so both sides meet the same moments of a noisy machine. Each
+ * baseline empties what it writes into first.
  */
-function roundNames(b: Bench, route: string): string[] {
-  return Array.from({ length: b.options.repeat }, (_, i) => (i === 0 ? route : `${route}-r${i + 1}`));
+async function inRounds(
+  b: Bench,
+  route: string,
+  job: { spec: JobSpecInput; rows: number; reset: () => Promise<void> },
+  baselines: (() => Promise<number | Error>)[],
+): Promise<{ jobs: (JobRun | Error)[]; baselines: (number | Error)[][] }> {
+  const jobs: (JobRun | Error)[] = [];
+  const times = baselines.map((): (number | Error)[] => []);
+  for (let round = 1; round <= b.options.repeat; round++) {
+    await job.reset();
+    const name = round === 1 ? route : `${route}-r${round}`;
+    jobs.push(await runJob(b, name, job.spec, job.rows).catch((e: Error) => e));
+    for (const [i, baseline] of baselines.entries()) times[i]!.push(await baseline());
+  }
+  return { jobs, baselines: times };
 }
 
 /** A `tables` job over one table, as a user would start it, with the benchmark's chunk size. */
@@ -185,19 +199,24 @@ async function pgToPg(b: Bench): Promise<Result[]> {
   const { rows } = b.options;
   const schema = 'bench_pg_pg';
   await warmPgSource(b, mainTableName(rows));
-  const jobs: (JobRun | Error)[] = [];
-  const psql: (number | Error)[] = [];
-  for (const name of roundNames(b, 'pg-pg')) {
-    await resetPgSchema(b, schema);
-    const spec = tableJob(b, pgSource, mainTableName(rows), { connection: 'pg_target', schema });
-    jobs.push(await runJob(b, name, spec, rows).catch((e: Error) => e));
-    psql.push(await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema)));
-  }
+  const {
+    jobs,
+    baselines: [psql],
+  } = await inRounds(
+    b,
+    'pg-pg',
+    {
+      spec: tableJob(b, pgSource, mainTableName(rows), { connection: 'pg_target', schema }),
+      rows,
+      reset: () => resetPgSchema(b, schema),
+    },
+    [() => tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema))],
+  );
   // Our copy moves this table in COPY's binary format: the same pipe in that format, for reference.
   const binary = await tryBaseline(b, 'psql binary pipe', () => psqlBaseline(b, schema, psqlBinaryPipe));
   await resetPgSchema(b, schema);
   return compare('PostgreSQL → PostgreSQL', rows, jobs, [
-    { name: 'psql \\copy | psql \\copy', target: atMost(1.1), seconds: psql },
+    { name: 'psql \\copy | psql \\copy', target: atMost(1.1), seconds: psql! },
     { name: 'the same pipe, FORMAT binary', target: reference, seconds: [binary] },
   ]);
 }
@@ -232,18 +251,26 @@ async function mysqlToPg(b: Bench): Promise<Result[]> {
     return tryBaseline(b, loaderName, () => loadOnce(loaderHeap));
   };
 
-  const jobs: (JobRun | Error)[] = [];
-  const psql: (number | Error)[] = [];
-  const loader: (number | Error)[] = [];
-  for (const name of roundNames(b, 'mysql-pg')) {
-    await resetPgSchema(b, schema);
-    const spec = tableJob(b, mySource(b), myMainTableName(rows), { connection: 'pg_target', schema });
-    jobs.push(await runJob(b, name, spec, rows).catch((e: Error) => e));
-    psql.push(await tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema)));
-    await resetPgSchema(b, schema);
-    loader.push(await runLoader());
-    await resetPgSchema(b, loaderSchema);
-  }
+  const {
+    jobs,
+    baselines: [psql, loader],
+  } = await inRounds(
+    b,
+    'mysql-pg',
+    {
+      spec: tableJob(b, mySource(b), myMainTableName(rows), { connection: 'pg_target', schema }),
+      rows,
+      reset: () => resetPgSchema(b, schema),
+    },
+    [
+      () => tryBaseline(b, 'psql pipe', () => psqlBaseline(b, schema)),
+      async () => {
+        await resetPgSchema(b, schema);
+        return runLoader();
+      },
+    ],
+  );
+  await resetPgSchema(b, loaderSchema);
 
   // Two references with no target: the same rows MySQL → PostgreSQL with C at both ends, and the plain Node pipe.
   const intoFreshTable = async (run: (table: string) => Promise<number>): Promise<number> => {
@@ -263,8 +290,8 @@ async function mysqlToPg(b: Bench): Promise<Result[]> {
   );
   await resetPgSchema(b, schema);
   return compare('MySQL → PostgreSQL', rows, jobs, [
-    { name: 'psql \\copy | psql \\copy', target: atMost(1.15), seconds: psql },
-    { name: loaderName, target: fasterBy(3), seconds: loader, note: loaderNote },
+    { name: 'psql \\copy | psql \\copy', target: atMost(1.15), seconds: psql! },
+    { name: loaderName, target: fasterBy(3), seconds: loader!, note: loaderNote },
     { name: 'mysql --batch | psql \\copy', target: reference, seconds: [clientPipe] },
     { name: 'mysql2 → COPY text, plain Node pipe', target: reference, seconds: [nodePipe] },
   ]);
@@ -280,40 +307,46 @@ async function pgToMysql(b: Bench): Promise<Result[]> {
   const select = `SELECT ${mainColumns.map((c) => (c === 'flag' ? 'flag::int' : c)).join(', ')} FROM ${pgSchema}.${mainTableName(rows)}`;
   const exported = await exportTsv(b.s, select, tsv).catch((e: Error) => e);
 
-  const jobs: (JobRun | Error)[] = [];
-  const load: (number | Error)[] = [];
-  const dump: (number | Error)[] = [];
-  for (const name of roundNames(b, 'pg-mysql')) {
-    await resetMyDatabase(b, database);
-    const spec = tableJob(b, pgSource, mainTableName(rows), { connection: 'my_target', schema: database });
-    jobs.push(await runJob(b, name, spec, rows).catch((e: Error) => e));
-    await resetMyDatabase(b, database);
-    load.push(
-      await tryBaseline(b, 'LOAD DATA LOCAL INFILE', async () => {
-        if (exported instanceof Error) throw exported;
-        await b.my.query(`CREATE DATABASE ${database}`);
-        await b.my.query(myMainDdl(`${database}.base_load`));
-        const seconds = await loadDataLocal(b.s, tsv, `${database}.base_load`);
-        await expectMyCount(b, `${database}.base_load`, rows);
-        return seconds;
-      }),
-    );
-    await resetMyDatabase(b, database);
-    await resetMyDatabase(b, dumpDb);
-    dump.push(
-      await tryBaseline(b, 'mysqldump | mysql', async () => {
-        await b.my.query(`CREATE DATABASE ${dumpDb}`);
-        const seconds = await mysqldumpPipe(b.s, myMainTableName(rows), dumpDb);
-        await expectMyCount(b, `${dumpDb}.${myMainTableName(rows)}`, rows);
-        return seconds;
-      }),
-    );
-    await resetMyDatabase(b, dumpDb);
-  }
+  const {
+    jobs,
+    baselines: [load, dump],
+  } = await inRounds(
+    b,
+    'pg-mysql',
+    {
+      spec: tableJob(b, pgSource, mainTableName(rows), { connection: 'my_target', schema: database }),
+      rows,
+      reset: () => resetMyDatabase(b, database),
+    },
+    [
+      async () => {
+        await resetMyDatabase(b, database);
+        return tryBaseline(b, 'LOAD DATA LOCAL INFILE', async () => {
+          if (exported instanceof Error) throw exported;
+          await b.my.query(`CREATE DATABASE ${database}`);
+          await b.my.query(myMainDdl(`${database}.base_load`));
+          const seconds = await loadDataLocal(b.s, tsv, `${database}.base_load`);
+          await expectMyCount(b, `${database}.base_load`, rows);
+          return seconds;
+        });
+      },
+      async () => {
+        await resetMyDatabase(b, database);
+        await resetMyDatabase(b, dumpDb);
+        return tryBaseline(b, 'mysqldump | mysql', async () => {
+          await b.my.query(`CREATE DATABASE ${dumpDb}`);
+          const seconds = await mysqldumpPipe(b.s, myMainTableName(rows), dumpDb);
+          await expectMyCount(b, `${dumpDb}.${myMainTableName(rows)}`, rows);
+          return seconds;
+        });
+      },
+    ],
+  );
+  await resetMyDatabase(b, dumpDb);
   rmSync(tsv, { force: true });
   return compare('PostgreSQL → MySQL', rows, jobs, [
-    { name: 'LOAD DATA LOCAL INFILE (local TSV)', target: atMost(1.25), seconds: load },
-    { name: 'mysqldump | mysql', target: fasterBy(1.8), seconds: dump },
+    { name: 'LOAD DATA LOCAL INFILE (local TSV)', target: atMost(1.25), seconds: load! },
+    { name: 'mysqldump | mysql', target: fasterBy(1.8), seconds: dump! },
   ]);
 }
 
@@ -321,35 +354,39 @@ async function mysqlToMysql(b: Bench): Promise<Result[]> {
   const { rows } = b.options;
   const database = 'bench_mysql_mysql';
   await warmMySource(b, myMainTableName(rows));
-  const jobs: (JobRun | Error)[] = [];
-  const outfile: (number | Error)[] = [];
-  for (const name of roundNames(b, 'mysql-mysql')) {
-    await resetMyDatabase(b, database);
-    const spec = tableJob(b, mySource(b), myMainTableName(rows), {
-      connection: 'my_target',
-      schema: database,
-    });
-    jobs.push(await runJob(b, name, spec, rows).catch((e: Error) => e));
-    await resetMyDatabase(b, database);
-    outfile.push(
-      await tryBaseline(b, 'INTO OUTFILE + LOAD DATA INFILE', async () => {
-        const [dir] = await b.my.query<mysql.RowDataPacket[]>('SELECT @@secure_file_priv AS d');
-        await b.my.query(`CREATE DATABASE ${database}`);
-        await b.my.query(myMainDdl(`${database}.base_outfile`));
-        const seconds = await outfileLoad(
-          b.s,
-          `\`${b.s.my.sourceDb}\`.\`${myMainTableName(rows)}\``,
-          `${database}.base_outfile`,
-          String(dir[0]?.d ?? '/tmp'),
-        );
-        await expectMyCount(b, `${database}.base_outfile`, rows);
-        return seconds;
-      }),
-    );
-  }
+  const {
+    jobs,
+    baselines: [outfile],
+  } = await inRounds(
+    b,
+    'mysql-mysql',
+    {
+      spec: tableJob(b, mySource(b), myMainTableName(rows), { connection: 'my_target', schema: database }),
+      rows,
+      reset: () => resetMyDatabase(b, database),
+    },
+    [
+      async () => {
+        await resetMyDatabase(b, database);
+        return tryBaseline(b, 'INTO OUTFILE + LOAD DATA INFILE', async () => {
+          const [dir] = await b.my.query<mysql.RowDataPacket[]>('SELECT @@secure_file_priv AS d');
+          await b.my.query(`CREATE DATABASE ${database}`);
+          await b.my.query(myMainDdl(`${database}.base_outfile`));
+          const seconds = await outfileLoad(
+            b.s,
+            `\`${b.s.my.sourceDb}\`.\`${myMainTableName(rows)}\``,
+            `${database}.base_outfile`,
+            String(dir[0]?.d ?? '/tmp'),
+          );
+          await expectMyCount(b, `${database}.base_outfile`, rows);
+          return seconds;
+        });
+      },
+    ],
+  );
   await resetMyDatabase(b, database);
   return compare('MySQL → MySQL', rows, jobs, [
-    { name: 'SELECT INTO OUTFILE + LOAD DATA INFILE', target: atMost(1.0), seconds: outfile },
+    { name: 'SELECT INTO OUTFILE + LOAD DATA INFILE', target: atMost(1.0), seconds: outfile! },
   ]);
 }
 
@@ -357,23 +394,31 @@ async function pgToS3(b: Bench): Promise<Result[]> {
   const { rows } = b.options;
   const schema = 'bench_pg_s3';
   await warmPgSource(b, mainTableName(rows));
-  const jobs: (JobRun | Error)[] = [];
-  const encode: (number | Error)[] = [];
-  for (const name of roundNames(b, 'pg-s3')) {
-    await resetS3Prefix(b, schema);
-    const spec = tableJob(b, pgSource, mainTableName(rows), { connection: 's3_target', schema });
-    jobs.push(await runJob(b, name, spec, rows).catch((e: Error) => e));
-    await resetS3Prefix(b, schema);
-    encode.push(
-      await tryBaseline(b, 'COPY read + Parquet encode in-process', async () => {
-        const run = await copyParquetInProcess(b.s, pgSchema, mainTableName(rows));
-        if (run.rows !== rows) throw new Error(`read ${run.rows} rows, expected ${rows}`);
-        return run.seconds;
-      }),
-    );
-  }
+  const {
+    jobs,
+    baselines: [encode],
+  } = await inRounds(
+    b,
+    'pg-s3',
+    {
+      spec: tableJob(b, pgSource, mainTableName(rows), { connection: 's3_target', schema }),
+      rows,
+      reset: () => resetS3Prefix(b, schema),
+    },
+    [
+      async () => {
+        await resetS3Prefix(b, schema);
+        return tryBaseline(b, 'COPY read + Parquet encode in-process', async () => {
+          const run = await copyParquetInProcess(b.s, pgSchema, mainTableName(rows));
+          if (run.rows !== rows) throw new Error(`read ${run.rows} rows, expected ${rows}`);
+          return run.seconds;
+        });
+      },
+    ],
+  );
+  await resetS3Prefix(b, schema);
   return compare('PostgreSQL → S3 Parquet', rows, jobs, [
-    { name: 'COPY read + Parquet encode (in-process)', target: atMost(1.5), seconds: encode },
+    { name: 'COPY read + Parquet encode (in-process)', target: atMost(1.5), seconds: encode! },
   ]);
 }
 
